@@ -1,0 +1,136 @@
+"""Fused file -> armature, skinned mesh with shape keys, whole animation and camera, in the current scene."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import bpy
+import numpy as np
+
+from . import animation, camera_builder, mesh_builder, rig_builder
+from .core.body_model import BodyModel, load_body_model
+from .core.builtin_model import resolve_model
+from .core.fused_file import FusedSequence, read_fused
+from .core.skeleton import JOINT_NAMES
+from .pose_channels import compute_pose_channels
+
+Progress = Callable[[int, int, str], None]
+FIRST_FRAME = 1  # frame i of the file is Blender frame FIRST_FRAME + i
+
+
+@dataclass
+class ImportResult:
+    armature: bpy.types.Object
+    mesh: bpy.types.Object
+    camera: Optional[bpy.types.Object]
+    num_frames: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def _no_progress(step: int, total: int, message: str) -> None:
+    return None
+
+
+def _set_scene_timing(scene: bpy.types.Scene, fps: float, num_frames: int) -> None:
+    rounded = max(1, int(round(fps)))
+    scene.render.fps = rounded
+    scene.render.fps_base = rounded / fps
+    scene.frame_start = FIRST_FRAME
+    scene.frame_end = FIRST_FRAME + num_frames - 1
+
+
+def _animate(arm_obj: bpy.types.Object, mesh_obj: bpy.types.Object, seq: FusedSequence, model: BodyModel,
+             rest_joints: np.ndarray, bone_rest_rotation: np.ndarray, name: str, n_expr: int) -> None:
+    channels = compute_pose_channels(seq, model, rest_joints, bone_rest_rotation)
+    t = seq.num_frames
+    frames = FIRST_FRAME + np.arange(t, dtype=np.float32)
+    action = bpy.data.actions.new(f"{name}-SMPLX")
+    arm_slot = animation.new_slot(action, "OBJECT", arm_obj.name)
+    specs, columns = [], []
+    for j, bone in enumerate(JOINT_NAMES):
+        for k in range(4):
+            specs.append((f'pose.bones["{bone}"].rotation_quaternion', k, bone))
+            columns.append(channels.quaternion_wxyz[:, j, k])
+        if channels.animated_location[j]:
+            for k in range(3):
+                specs.append((f'pose.bones["{bone}"].location', k, bone))
+                columns.append(channels.location[:, j, k])
+    animation.write_fcurves(action, arm_slot, specs, frames, np.stack(columns, axis=1))
+    animation.assign_action(arm_obj, action, arm_slot)
+
+    if n_expr:
+        key = mesh_obj.data.shape_keys
+        key_slot = animation.new_slot(action, "KEY", key.name)
+        expr_specs = [(f'key_blocks["Exp{k:03d}"].value', 0, "Expression") for k in range(n_expr)]
+        values = np.clip(seq.expression[:, :n_expr], -mesh_builder.SLIDER_LIMIT, mesh_builder.SLIDER_LIMIT)
+        animation.write_fcurves(action, key_slot, expr_specs, frames, values)
+        animation.assign_action(key, action, key_slot)
+
+
+def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str = "",
+                      model_cache_dir: Optional[str] = None,
+                      progress: Progress = _no_progress) -> ImportResult:
+    """Build the avatar for ``filepath``. Raises ``core.errors.FusionError`` on bad input.
+
+    The caller owns atomicity: on an exception, IDs created so far are left for it to remove.
+    """
+    total = 6
+    progress(0, total, "reading the fused file")
+    seq = read_fused(filepath)
+    progress(1, total, "loading the body model")
+    model = load_body_model(resolve_model(model_path, seq.gender, model_cache_dir), seq.gender)
+    warnings: list[str] = []
+    n_betas = min(seq.betas.shape[0], model.num_betas)
+    n_expr = min(seq.expression.shape[1], model.num_expression)
+    if seq.betas.shape[0] > model.num_betas:
+        warnings.append(f"the file has {seq.betas.shape[0]} betas, the model {model.num_betas}: extra ignored")
+    if seq.expression.shape[1] > model.num_expression:
+        warnings.append(f"the file has {seq.expression.shape[1]} expression coefficients, the model "
+                        f"{model.num_expression}: extra ignored")
+    if np.any(np.abs(seq.betas[:n_betas]) > mesh_builder.SLIDER_LIMIT) or \
+            np.any(np.abs(seq.expression[:, :n_expr]) > mesh_builder.SLIDER_LIMIT):
+        warnings.append("coefficients beyond +-10 were clipped to Blender's shape-key slider limit")
+
+    seq.betas = seq.betas[:n_betas]
+    seq.expression = seq.expression[:, :n_expr]
+    name = Path(filepath).name.removesuffix(".npz").removesuffix(".fused")
+    scene = context.scene
+    collection = bpy.data.collections.new(name)
+    scene.collection.children.link(collection)
+
+    progress(2, total, "building the armature")
+    rest_joints = model.rest_joints(seq.betas)
+    arm_obj, bone_rest_rotation = rig_builder.build_armature(context, name, rest_joints, collection)
+    progress(3, total, "building the mesh, vertex groups and shape keys")
+    mesh_obj = mesh_builder.build_mesh(f"{name}-body", model, collection)
+    mesh_builder.add_vertex_groups(mesh_obj, model.skinning_weights)
+    # one key per coefficient the file uses: unused keys would still cost playback time
+    mesh_builder.add_shape_keys(mesh_obj, "Shape", model.shape_dirs[:, :, :n_betas], values=seq.betas)
+    if n_expr:
+        mesh_builder.add_shape_keys(mesh_obj, "Exp", model.expression_dirs[:, :, :n_expr])
+    mesh_builder.add_armature_modifier(mesh_obj, arm_obj)
+
+    progress(4, total, f"writing {seq.num_frames} frames of animation")
+    _animate(arm_obj, mesh_obj, seq, model, rest_joints, bone_rest_rotation, name, n_expr)
+    _set_scene_timing(scene, seq.fps, seq.num_frames)
+
+    progress(5, total, "matching the camera")
+    camera = camera_builder.build_camera(f"{name}-camera", seq.camera_K_per_frame()[0], seq.image_size,
+                                         scene, collection)
+    if scene.camera is None:
+        scene.camera = camera
+    if np.asarray(seq.camera_K).ndim == 3 and not np.allclose(seq.camera_K, seq.camera_K[0]):
+        warnings.append("per-frame intrinsics vary; the camera uses frame 0's (animated intrinsics: camera issue)")
+
+    for ob in (arm_obj, mesh_obj):
+        ob["smplx_fusion_source"] = str(Path(filepath).resolve())
+        ob["smplx_fusion_model"] = model.path
+    arm_obj["smplx_fusion_frames"] = seq.num_frames
+    arm_obj["smplx_fusion_fps"] = float(seq.fps)
+    arm_obj["smplx_fusion_provenance"] = seq.provenance
+    arm_obj["smplx_fusion_warnings"] = json.dumps(warnings)
+    progress(total, total, "done")
+    return ImportResult(armature=arm_obj, mesh=mesh_obj, camera=camera, num_frames=seq.num_frames,
+                        warnings=warnings)

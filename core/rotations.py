@@ -1,0 +1,92 @@
+"""Vectorised rotation conversions in plain numpy, shape-preserving over leading axes.
+
+Plain numpy on purpose: this module runs inside Blender, whose Python ships numpy but not scipy.
+Every function is checked against ``scipy.spatial.transform.Rotation`` in ``tests/test_rotations.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def axis_angle_to_matrix(axis_angle: np.ndarray) -> np.ndarray:
+    """(..., 3) axis-angle -> (..., 3, 3) rotation matrices (Rodrigues, exact near zero)."""
+    aa = np.asarray(axis_angle, dtype=np.float64)
+    theta = np.linalg.norm(aa, axis=-1, keepdims=True)[..., None]  # (..., 1, 1)
+    small = theta < 1e-8
+    safe = np.where(small, 1.0, theta)
+    x, y, z = aa[..., 0], aa[..., 1], aa[..., 2]
+    zero = np.zeros_like(x)
+    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1), np.stack([-y, x, zero], -1)], -2)
+    k2 = k @ k
+    # sin(t)/t and (1 - cos t)/t^2 with their series near zero
+    a = np.where(small, 1.0 - theta ** 2 / 6.0, np.sin(safe) / safe)
+    b = np.where(small, 0.5 - theta ** 2 / 24.0, (1.0 - np.cos(safe)) / safe ** 2)
+    return np.eye(3) + a * k + b * k2
+
+
+def matrix_to_quaternion_wxyz(matrix: np.ndarray, continuous: bool = False) -> np.ndarray:
+    """(..., 3, 3) rotation matrices -> (..., 4) unit quaternions (w, x, y, z), Blender's order, w >= 0.
+
+    With ``continuous=True`` the signs are instead chosen along the first axis (frames) so that each quaternion
+    agrees with the previous frame's, and per-component interpolation never takes the long way round.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
+    # four candidate (unnormalised) quaternions, pick the best-conditioned one per matrix (Shepperd)
+    cands = np.stack([
+        np.stack([1 + m00 + m11 + m22, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0],
+                  m[..., 1, 0] - m[..., 0, 1]], -1),
+        np.stack([m[..., 2, 1] - m[..., 1, 2], 1 + m00 - m11 - m22, m[..., 0, 1] + m[..., 1, 0],
+                  m[..., 0, 2] + m[..., 2, 0]], -1),
+        np.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 - m00 + m11 - m22,
+                  m[..., 1, 2] + m[..., 2, 1]], -1),
+        np.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1],
+                  1 - m00 - m11 + m22], -1),
+    ], -2)  # (..., 4, 4)
+    diag = np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)
+    best = np.argmax(diag, axis=-1)
+    q = np.take_along_axis(cands, best[..., None, None], axis=-2)[..., 0, :]
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    q = np.where(q[..., :1] < 0.0, -q, q)
+    if continuous and q.ndim >= 2 and q.shape[0] > 1:
+        q = make_quaternions_continuous(q)
+    return q
+
+
+def quaternion_wxyz_to_matrix(quat: np.ndarray) -> np.ndarray:
+    """(..., 4) quaternions (w, x, y, z), normalised here -> (..., 3, 3) rotation matrices."""
+    q = np.asarray(quat, dtype=np.float64)
+    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+    ], -2)
+
+
+def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation matrices -> (..., 3) axis-angle with angle in [0, pi]."""
+    q = matrix_to_quaternion_wxyz(matrix)  # w >= 0
+    vec = q[..., 1:]
+    sin_half = np.linalg.norm(vec, axis=-1, keepdims=True)
+    angle = 2.0 * np.arctan2(sin_half, q[..., :1])
+    small = sin_half < 1e-8
+    scale = np.where(small, 2.0 / np.maximum(q[..., :1], 1e-12), angle / np.where(small, 1.0, sin_half))
+    return vec * scale
+
+
+def make_quaternions_continuous(quat: np.ndarray) -> np.ndarray:
+    """(T, ..., 4) quaternions -> same, each sign chosen to agree with the previous frame."""
+    q = np.array(quat, dtype=np.float64, copy=True)
+    dots = np.einsum("t...k,t...k->t...", q[1:], q[:-1])
+    flips = np.cumprod(np.where(dots < 0.0, -1.0, 1.0), axis=0)
+    q[1:] *= flips[..., None]
+    return q
+
+
+def mirror_axis_angle_x(axis_angle: np.ndarray) -> np.ndarray:
+    """Mirror rotations through the x = 0 plane: (x, y, z) -> (x, -y, -z), i.e. M R M with M = diag(-1, 1, 1)."""
+    aa = np.array(axis_angle, dtype=np.float64, copy=True)
+    aa[..., 1:] *= -1.0
+    return aa
