@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""SMPL-X Fusion's single entry point.
+
+    python3 build.py demo    # make the licence-free model and a demo take, import it in headless Blender, render
+    python3 build.py test    # run the whole pytest suite
+    python3 build.py build   # write dist/smplx_fusion-<version>.zip (validated by Blender's own tool)
+
+Each command first makes sure ``.venv`` exists with the pinned dependencies of ``requirements.txt`` (one pip
+call), then re-runs itself inside it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+VENV_PYTHON = VENV / "bin" / "python"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".smplx_fusion_requirements.sha256"
+ADDON_ID = "smplx_fusion"
+
+
+def _say(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+def _requirements_hash() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def ensure_venv() -> None:
+    """Create ``.venv`` and install the pinned requirements in one pip call, unless already up to date."""
+    if VENV_PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == _requirements_hash():
+        return
+    if not VENV_PYTHON.exists():
+        _say(f"creating {VENV}")
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    _say("installing pinned dependencies (one pip call; about a minute)")
+    started = time.time()
+    subprocess.run([str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                    "-r", str(REQUIREMENTS)], check=True)
+    STAMP.write_text(_requirements_hash())
+    _say(f"dependencies ready in {time.time() - started:.0f} s")
+
+
+def in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def reexec_in_venv(argv: list[str]) -> int:
+    ensure_venv()
+    return subprocess.call([str(VENV_PYTHON), str(ROOT / "build.py"), *argv], cwd=ROOT)
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+def cmd_demo(args: list[str]) -> int:
+    out_dir = ROOT / "demo_out"
+    out_dir.mkdir(exist_ok=True)
+    sys.path.insert(0, str(ROOT))
+    from core.demo_motion import make_demo_sequence
+    from core.fused_file import write_fused
+    from core.mannequin import write_mannequin_set
+
+    model_dir = out_dir / "model"
+    _say(f"generating the licence-free demo model in {model_dir}")
+    write_mannequin_set(model_dir, variant="v1.1")
+    fused = write_fused(out_dir / "demo.fused.npz", make_demo_sequence())
+    _say(f"wrote the demo take {fused}")
+
+    from blender_addon.headless import run_demo
+
+    png, blend = run_demo(fused, model_dir / "SMPLX_NEUTRAL.npz", out_dir)
+    print(f"fused: {fused}")
+    print(f"blend: {blend}")
+    print(f"png:   {png}")
+    return 0
+
+
+def cmd_test(args: list[str]) -> int:
+    return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT)
+
+
+def addon_version() -> str:
+    for line in (ROOT / "blender_manifest.toml").read_text().splitlines():
+        if line.strip().startswith("version"):
+            return line.split("=", 1)[1].strip().strip('"')
+    raise SystemExit("blender_manifest.toml has no version")
+
+
+def blender_ext_tool() -> Path:
+    import sysconfig
+
+    base = Path(sysconfig.get_paths()["purelib"]) / "bpy"
+    tools = sorted(base.glob("*/scripts/addons_core/bl_pkg/cli/blender_ext.py"))
+    if not tools:
+        raise SystemExit(f"blender_ext.py not found under {base}")
+    return tools[-1]
+
+
+def stage_addon(stage: Path) -> Path:
+    """Copy the add-on (with ``core`` vendored, symlinks resolved) and the manifest into ``stage``."""
+    if stage.exists():
+        shutil.rmtree(stage)
+    shutil.copytree(ROOT / "blender_addon", stage, symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copy2(ROOT / "blender_manifest.toml", stage / "blender_manifest.toml")
+    shutil.copy2(ROOT / "LICENSE", stage / "LICENSE")
+    return stage
+
+
+def cmd_build(args: list[str]) -> int:
+    tool = blender_ext_tool()
+    stage = stage_addon(ROOT / "build" / ADDON_ID)
+    dist = ROOT / "dist"
+    dist.mkdir(exist_ok=True)
+    zip_path = dist / f"{ADDON_ID}-{addon_version()}.zip"
+    if zip_path.exists():
+        zip_path.unlink()
+    for step in (["build", "--source-dir", str(stage), "--output-dir", str(dist)], ["validate", str(zip_path)]):
+        if subprocess.call([sys.executable, str(tool), *step]) != 0:
+            print(f"error: blender_ext.py {step[0]} failed (see above)", file=sys.stderr)
+            return 1
+    print(f"zip: {zip_path}")
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "build": cmd_build}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        return 2
+    if not in_venv():
+        return reexec_in_venv(argv)
+    return COMMANDS[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
