@@ -19,7 +19,8 @@ import numpy as np
 from .axes import CAMERA_TO_BLENDER, MODEL_TO_BLENDER
 from .core.body_model import BodyModel
 from .core.fused_file import FusedSequence
-from .core.rotations import axis_angle_to_matrix, matrix_to_quaternion_wxyz
+from .core.rotations import (axis_angle_to_matrix, axis_angle_to_quaternion_wxyz, make_quaternions_continuous,
+                             matrix_to_quaternion_wxyz, quaternion_multiply)
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,31 @@ def compute_pose_channels(seq: FusedSequence, model: BodyModel, rest_joints_mode
         rest_joints_model: (55, 3) rest joints from the betas alone, model frame.
         bone_rest_rotation: (55, 3, 3) rotation part of each ``bone.matrix_local`` (armature space).
     """
-    rot_model = axis_angle_to_matrix(seq.full_pose())  # (T, 55, 3, 3)
+    full_pose = seq.full_pose()  # (T, 55, 3) axis-angle, model frame
     a, c, b = MODEL_TO_BLENDER, CAMERA_TO_BLENDER, np.asarray(bone_rest_rotation, dtype=np.float64)
     b_t = np.swapaxes(b, -1, -2)
-    # Q_j = B_j^T A R_j A^T B_j for every joint, then replace the root's leading A by C
-    frame_rot = np.einsum("ab,tjbc,dc->tjad", a, rot_model, a)
-    frame_rot[:, 0] = np.einsum("ab,tbc,dc->tad", c, rot_model[:, 0], a)
-    basis_rot = b_t[None] @ frame_rot @ b[None]
+    # Q_j = (B_j^T A) R_j (A^T B_j); for the root the leading A becomes C. Composed as quaternions.
+    left = b_t @ a  # (55, 3, 3) B_j^T A
+    left[0] = b_t[0] @ c
+    right = a.T @ b  # (55, 3, 3) A^T B_j
+    basis_quat = quaternion_multiply(
+        quaternion_multiply(matrix_to_quaternion_wxyz(left)[None], axis_angle_to_quaternion_wxyz(full_pose)),
+        matrix_to_quaternion_wxyz(right)[None])
 
     t_frames = seq.num_frames
-    delta = model.expression_joint_offsets(seq.expression) if seq.expression.shape[1] else \
-        np.zeros((t_frames, 55, 3))
-    moved = delta - np.einsum("tjab,tjb->tja", rot_model, delta)  # (I - R_j) Delta_j, model frame
-    location = np.einsum("jba,bc,tjc->tja", b, a, moved)  # B_j^T A (...)
-    root_world = (seq.transl + rest_joints_model[0] + moved[:, 0]) @ c.T - a @ rest_joints_model[0]
+    location = np.zeros((t_frames, 55, 3))
+    moved_root = np.zeros((t_frames, 3))
+    if seq.expression.shape[1]:
+        delta = model.expression_joint_offsets(seq.expression)  # (T, 55, 3)
+        shifted = np.flatnonzero(np.abs(delta).max(axis=(0, 2)) > 0.0)
+        rot_shifted = axis_angle_to_matrix(full_pose[:, shifted])
+        moved = delta[:, shifted] - (rot_shifted @ delta[:, shifted, :, None])[..., 0]  # (I - R_j) Delta_j
+        location[:, shifted] = ((b_t @ a)[shifted][None] @ moved[..., None])[..., 0]  # B_j^T A (...)
+        if shifted.size and shifted[0] == 0:
+            moved_root = moved[:, 0]
+    root_world = (seq.transl + rest_joints_model[0] + moved_root) @ c.T - a @ rest_joints_model[0]
     location[:, 0] = root_world @ b[0]  # B_0^T x, row-vector form
     animated = np.any(np.abs(location) > 1e-12, axis=0).any(axis=1)
     animated[0] = True
-    return PoseChannels(quaternion_wxyz=matrix_to_quaternion_wxyz(basis_rot, continuous=True),
+    return PoseChannels(quaternion_wxyz=make_quaternions_continuous(basis_quat),
                         location=location, animated_location=animated)

@@ -9,19 +9,8 @@ import numpy as np
 
 
 def axis_angle_to_matrix(axis_angle: np.ndarray) -> np.ndarray:
-    """(..., 3) axis-angle -> (..., 3, 3) rotation matrices (Rodrigues, exact near zero)."""
-    aa = np.asarray(axis_angle, dtype=np.float64)
-    theta = np.linalg.norm(aa, axis=-1, keepdims=True)[..., None]  # (..., 1, 1)
-    small = theta < 1e-8
-    safe = np.where(small, 1.0, theta)
-    x, y, z = aa[..., 0], aa[..., 1], aa[..., 2]
-    zero = np.zeros_like(x)
-    k = np.stack([np.stack([zero, -z, y], -1), np.stack([z, zero, -x], -1), np.stack([-y, x, zero], -1)], -2)
-    k2 = k @ k
-    # sin(t)/t and (1 - cos t)/t^2 with their series near zero
-    a = np.where(small, 1.0 - theta ** 2 / 6.0, np.sin(safe) / safe)
-    b = np.where(small, 0.5 - theta ** 2 / 24.0, (1.0 - np.cos(safe)) / safe ** 2)
-    return np.eye(3) + a * k + b * k2
+    """(..., 3) axis-angle -> (..., 3, 3) rotation matrices (through the unit quaternion; exact near zero)."""
+    return quaternion_wxyz_to_matrix(axis_angle_to_quaternion_wxyz(axis_angle))
 
 
 def matrix_to_quaternion_wxyz(matrix: np.ndarray, continuous: bool = False) -> np.ndarray:
@@ -63,6 +52,27 @@ def quaternion_wxyz_to_matrix(quat: np.ndarray) -> np.ndarray:
         np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
         np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
     ], -2)
+
+
+def axis_angle_to_quaternion_wxyz(axis_angle: np.ndarray) -> np.ndarray:
+    """(..., 3) axis-angle -> (..., 4) unit quaternions (w, x, y, z)."""
+    aa = np.asarray(axis_angle, dtype=np.float64)
+    theta = np.linalg.norm(aa, axis=-1, keepdims=True)
+    small = theta < 1e-8
+    half = 0.5 * theta
+    # sin(theta/2)/theta with its series near zero
+    scale = np.where(small, 0.5 - theta ** 2 / 48.0, np.sin(half) / np.where(small, 1.0, theta))
+    return np.concatenate([np.cos(half), aa * scale], axis=-1)
+
+
+def quaternion_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Hamilton product of (..., 4) quaternions (w, x, y, z), broadcasting; rotation q1 after q2."""
+    w1, x1, y1, z1 = np.moveaxis(np.asarray(q1, dtype=np.float64), -1, 0)
+    w2, x2, y2, z2 = np.moveaxis(np.asarray(q2, dtype=np.float64), -1, 0)
+    return np.stack([w1 * w2 - x1 * x2 - y1 * y2 - z1 * z2,
+                     w1 * x2 + x1 * w2 + y1 * z2 - z1 * y2,
+                     w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
+                     w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2], axis=-1)
 
 
 def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:

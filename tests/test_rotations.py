@@ -55,3 +55,14 @@ def test_mirror_is_m_r_m():
     expected = m @ rotations.axis_angle_to_matrix(aa) @ m
     np.testing.assert_allclose(rotations.axis_angle_to_matrix(rotations.mirror_axis_angle_x(aa)), expected,
                                atol=1e-12)
+
+
+def test_axis_angle_to_quaternion_and_product(rotvecs):
+    q = rotations.axis_angle_to_quaternion_wxyz(rotvecs)
+    np.testing.assert_allclose(rotations.quaternion_wxyz_to_matrix(q), rotations.axis_angle_to_matrix(rotvecs),
+                               atol=1e-12)
+    a, b = rotvecs[0], rotvecs[1]
+    prod = rotations.quaternion_multiply(rotations.axis_angle_to_quaternion_wxyz(a),
+                                         rotations.axis_angle_to_quaternion_wxyz(b))
+    ref = (Rotation.from_rotvec(a) * Rotation.from_rotvec(b)).as_matrix()
+    np.testing.assert_allclose(rotations.quaternion_wxyz_to_matrix(prod), ref, atol=1e-12)
