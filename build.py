@@ -76,7 +76,7 @@ def cmd_demo(args: list[str]) -> int:
 
     from blender_addon.headless import run_demo
 
-    png, blend = run_demo(fused, model_dir / "SMPLX_NEUTRAL.npz", out_dir)
+    png, blend = run_demo(fused, model_dir / "SMPLX_NEUTRAL.npz", out_dir, resolution_percentage=100)
     print(f"fused: {fused}")
     print(f"blend: {blend}")
     print(f"png:   {png}")

@@ -19,7 +19,7 @@ def _aa(axis: str, angle: np.ndarray) -> np.ndarray:
 
 def make_demo_sequence(num_frames: int = 48, fps: float = 24.0, num_betas: int = 10,
                        num_expression: int = 10, image_size: tuple[int, int] = (640, 480),
-                       focal_px: float = 900.0, depth_m: float = 4.5) -> FusedSequence:
+                       focal_px: float = 900.0, depth_m: float = 4.2) -> FusedSequence:
     """A person facing the camera, waving the left hand, shifting weight, turning the head and talking.
 
     Everything is in the camera frame (OpenCV: x right, y down, z forward). Returns a schema-v1 sequence.
@@ -51,7 +51,7 @@ def make_demo_sequence(num_frames: int = 48, fps: float = 24.0, num_betas: int =
     yaw = 0.25 * np.sin(phase)
     flip_x = axis_angle_to_matrix(np.array([np.pi, 0.0, 0.0]))
     global_orient = matrix_to_axis_angle(flip_x @ axis_angle_to_matrix(_aa("y", yaw)))
-    transl = np.stack([0.1 * np.sin(phase), 0.15 + 0.02 * np.sin(2 * phase), np.full(num_frames, depth_m)], 1)
+    transl = np.stack([0.1 * np.sin(phase), 0.33 + 0.02 * np.sin(2 * phase), np.full(num_frames, depth_m)], 1)
 
     curl = 0.5 + 0.4 * np.sin(phase)[:, None]
     left_hand = np.zeros((num_frames, 15, 3))

@@ -15,11 +15,12 @@ from .surface import Part, SkinSpec, make_part, rigid
 from ..skeleton import JOINT_INDEX
 
 # head profile (head-local): height, half-width, front z, back z, centre z
-_Y = np.array([-0.005, 0.010, 0.025, 0.045, 0.070, 0.100, 0.130, 0.155, 0.178])
-_RX = np.array([0.036, 0.050, 0.060, 0.068, 0.074, 0.077, 0.078, 0.075, 0.066])
-_ZF = np.array([0.083, 0.088, 0.090, 0.092, 0.094, 0.092, 0.090, 0.083, 0.070])
-_ZB = np.array([-0.010, -0.035, -0.055, -0.070, -0.085, -0.095, -0.098, -0.094, -0.083])
-_OZ = np.array([0.035, 0.025, 0.015, 0.010, 0.005, 0.0, -0.003, -0.005, -0.006])
+# (the crown above the widest level is the ellipsoidal end cap)
+_Y = np.array([-0.005, 0.010, 0.025, 0.045, 0.070, 0.100, 0.128])
+_RX = np.array([0.036, 0.050, 0.060, 0.068, 0.074, 0.077, 0.078])
+_ZF = np.array([0.083, 0.088, 0.090, 0.092, 0.094, 0.092, 0.090])
+_ZB = np.array([-0.010, -0.035, -0.055, -0.070, -0.085, -0.095, -0.098])
+_OZ = np.array([0.035, 0.025, 0.015, 0.010, 0.005, 0.0, -0.004])
 
 #: Head-local positions of facial features (x of the left-side feature; mirror for the right).
 FACE: dict[str, tuple[float, float, float]] = {
@@ -62,7 +63,7 @@ def face_relief(p: np.ndarray) -> np.ndarray:
 def head_sweep() -> Sweep:
     """The unsculpted head volume in head-local coordinates."""
     return Sweep(origin=np.zeros(3), axis=np.array([0.0, 1.0, 0.0]), u=np.array([1.0, 0.0, 0.0]),
-                 knots=_Y, ru=_RX, rwp=_ZF - _OZ, rwn=_OZ - _ZB, ow=_OZ, cap0=0.017, cap1=0.034,
+                 knots=_Y, ru=_RX, rwp=_ZF - _OZ, rwn=_OZ - _ZB, ow=_OZ, cap0=0.017, cap1=0.084,
                  n_p=2.5, n_n=2.1)
 
 

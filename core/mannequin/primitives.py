@@ -57,13 +57,118 @@ def _sphere_mesh_cached(n: int, front_warp: float, toward: tuple[float, float, f
 
 def sphere_mesh(n: int, front_warp: float = 0.0,
                 toward: tuple[float, float, float] = (0.0, 0.0, 1.0)) -> tuple[np.ndarray, np.ndarray]:
-    """A closed, outward-wound triangulated unit sphere with exactly ``n`` vertices.
+    """A closed, outward-wound triangulated unit sphere with exactly ``n`` vertices (Fibonacci points).
 
     Returns ``points`` (n, 3) float64 on the unit sphere and ``faces`` (2n-4, 3) int64.
     ``front_warp`` in [0, 1) concentrates vertices towards the direction ``toward`` (3,).
     Results are cached and read-only.
     """
     return _sphere_mesh_cached(int(n), float(front_warp), tuple(float(t) for t in toward))
+
+
+def _capsule_rings(k: float, spacing: float) -> tuple[np.ndarray, np.ndarray]:
+    """Rings on a capsule of radius 1 and half-length ``k``: area fractions (R,) and counts (R,)."""
+    cyl = 2.0 * (k - 1.0)
+    meridian = np.pi + cyl
+    n_int = max(2, int(round(meridian / spacing)))
+    ell = meridian * np.arange(1, n_int) / n_int
+    cap_lo = ell < 0.5 * np.pi
+    cap_hi = ell > 0.5 * np.pi + cyl
+    radius = np.ones_like(ell)
+    radius[cap_lo] = np.sin(ell[cap_lo])
+    radius[cap_hi] = np.sin(meridian - ell[cap_hi])
+    area = 2.0 * np.pi + 2.0 * np.pi * (ell - 0.5 * np.pi)
+    area[cap_lo] = 2.0 * np.pi * (1.0 - np.cos(ell[cap_lo]))
+    area[cap_hi] = 4.0 * np.pi * k - 2.0 * np.pi * (1.0 - np.cos(meridian - ell[cap_hi]))
+    counts = np.maximum(3, np.round(2.0 * np.pi * radius / spacing)).astype(np.int64)
+    return area / (4.0 * np.pi * k), counts
+
+
+def _strip(lower: np.ndarray, lower_phi: np.ndarray, upper: np.ndarray, upper_phi: np.ndarray) -> list:
+    """Triangles (m_lower + m_upper, or fewer at a pole) joining two rings, sorted by angle."""
+    ia = int(np.argmin(lower_phi % (2.0 * np.pi)))
+    ib = int(np.argmin(np.abs(((upper_phi - lower_phi[ia]) + np.pi) % (2.0 * np.pi) - np.pi)))
+    la = np.roll(lower, -ia)
+    pa = np.unwrap(np.roll(lower_phi, -ia))
+    ub = np.roll(upper, -ib)
+    pb = np.unwrap(np.roll(upper_phi, -ib))
+    pb = pb - 2.0 * np.pi * np.round((pb[0] - pa[0]) / (2.0 * np.pi))
+    ma, mb = la.size, ub.size
+    la = np.append(la, la[0])
+    ub = np.append(ub, ub[0])
+    pa = np.append(pa, pa[0] + 2.0 * np.pi)
+    pb = np.append(pb, pb[0] + 2.0 * np.pi)
+    tris = []
+    i = j = 0
+    while i < ma or j < mb:
+        if j == mb or (i < ma and pa[i + 1] < pb[j + 1]):
+            if la[i] != la[i + 1]:
+                tris.append((la[i], ub[j], la[i + 1]))
+            i += 1
+        else:
+            if ub[j] != ub[j + 1]:
+                tris.append((la[i], ub[j], ub[j + 1]))
+            j += 1
+    return tris
+
+
+@lru_cache(maxsize=None)
+def _ring_mesh_cached(n: int, k: float) -> tuple[np.ndarray, np.ndarray]:
+    # find the ring spacing that gives n - 2 ring vertices (plus the two poles)
+    lo, hi = 1e-3, 4.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        total = 2 + int(_capsule_rings(k, mid)[1].sum())
+        lo, hi = (mid, hi) if total > n else (lo, mid)
+    t, counts = _capsule_rings(k, hi)
+    missing = n - 2 - int(counts.sum())
+    order = np.argsort(-counts, kind="stable")
+    step = 1 if missing > 0 else -1
+    idx = 0
+    while missing != 0:
+        counts[order[idx % counts.size]] += step
+        missing -= step
+        idx += 1
+    # vertices: south pole, rings from bottom to top, north pole
+    y_rings = 2.0 * t - 1.0
+    pts = [np.array([[0.0, -1.0, 0.0]])]
+    phis, ids = [np.zeros(1)], [np.zeros(1, dtype=np.int64)]
+    offset = 1
+    for r, (y, m) in enumerate(zip(y_rings, counts)):
+        phi = r * _GOLDEN_ANGLE + 2.0 * np.pi * np.arange(m) / m
+        rad = np.sqrt(max(0.0, 1.0 - y * y))
+        pts.append(np.stack([rad * np.cos(phi), np.full(m, y), rad * np.sin(phi)], axis=1))
+        phis.append(phi)
+        ids.append(offset + np.arange(m, dtype=np.int64))
+        offset += m
+    pts.append(np.array([[0.0, 1.0, 0.0]]))
+    phis.append(np.zeros(1))
+    ids.append(np.array([offset], dtype=np.int64))
+    pts = np.concatenate(pts, axis=0)
+    tris: list = []
+    for r in range(len(ids) - 1):
+        tris += _strip(ids[r], phis[r], ids[r + 1], phis[r + 1])
+    faces = np.array(tris, dtype=np.int64)
+    if pts.shape[0] != n or faces.shape[0] != 2 * n - 4:
+        raise RuntimeError(f"ring triangulation with {n} points failed")
+    a, b, c = pts[faces[:, 0]], pts[faces[:, 1]], pts[faces[:, 2]]
+    if np.einsum("ij,ij->i", np.cross(b - a, c - a), a + b + c).sum() < 0.0:
+        faces = faces[:, [0, 2, 1]]
+    pts.setflags(write=False)
+    faces.setflags(write=False)
+    return pts, faces
+
+
+def ring_mesh(n: int, stretch: float) -> tuple[np.ndarray, np.ndarray]:
+    """A closed, outward-wound triangulated unit sphere with exactly ``n`` vertices laid out in rings.
+
+    The rings are spaced as they would be on a capsule of radius 1 and half-length ``stretch``
+    (about length / diameter of the part the sphere will be mapped onto), so that after
+    :meth:`Sweep.map` the part's triangles are close to equilateral.  Each ring sits at the
+    sphere height y = 2 t - 1 where t is the capsule's area fraction below it.
+    Returns ``points`` (n, 3) float64 and ``faces`` (2n-4, 3) int64, cached and read-only.
+    """
+    return _ring_mesh_cached(int(n), float(stretch))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -113,8 +218,8 @@ class Sweep:
                 zeros if self.ou is None else self.ou, zeros if self.ow is None else self.ow]
         if k.size == 1:
             raise ValueError("a sweep needs at least two knots")
-        bc = "natural" if k.size > 2 else "not-a-knot"
-        return tuple(CubicSpline(k, np.asarray(c, dtype=np.float64), bc_type=bc) for c in cols)
+        # zero slope at both ends, so that the ellipsoidal caps join without a crease
+        return tuple(CubicSpline(k, np.asarray(c, dtype=np.float64), bc_type="clamped") for c in cols)
 
     def _evaluate(self, a: np.ndarray, splines) -> tuple[np.ndarray, ...]:
         a0, a1 = float(self.knots[0]), float(self.knots[-1])

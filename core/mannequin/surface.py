@@ -14,7 +14,7 @@ import numpy as np
 
 from ..skeleton import JOINT_INDEX, NUM_VERTICES
 from .layout import MIRROR_JOINT, Layout, Proportions, base_layout, mirror_x
-from .primitives import Sweep, gaussian, signed_volume, smoothstep, sphere_mesh
+from .primitives import Sweep, gaussian, ring_mesh, signed_volume, smoothstep, sphere_mesh
 
 
 @dataclass
@@ -79,7 +79,8 @@ def make_part(name: str, n: int, shape, skin: SkinSpec, region: str, front_warp:
 
     ``front_warp`` / ``toward`` concentrate the part's vertices (see :func:`sphere_mesh`).
     """
-    sphere, faces = sphere_mesh(n, front_warp, toward)
+    stretch = PART_STRETCH.get(name.replace("right_", "left_"))
+    sphere, faces = ring_mesh(n, stretch) if stretch is not None else sphere_mesh(n, front_warp, toward)
     verts = shape.map(sphere) if isinstance(shape, Sweep) else shape(sphere)
     faces = np.array(faces, dtype=np.int64)
     if signed_volume(verts, faces) < 0.0:  # a mapping that reverses orientation
@@ -181,7 +182,7 @@ def neck_part(n: int, props: Proportions, layout: Layout) -> Part:
     g = props.girth
     sweep = Sweep(origin=p0, axis=(p1 - p0) / length, u=np.array([1.0, 0.0, 0.0]),
                   knots=np.array([0.0, 0.5 * length, length]),
-                  ru=np.array([0.056, 0.049, 0.047]) * g, rwp=np.array([0.052, 0.047, 0.046]) * g,
+                  ru=np.array([0.060, 0.054, 0.052]) * g, rwp=np.array([0.056, 0.051, 0.050]) * g,
                   cap0=0.03, cap1=0.03)
     J = layout.joints
     skin = chain(["spine3", "neck", "head"],
@@ -193,13 +194,21 @@ def neck_part(n: int, props: Proportions, layout: Layout) -> Part:
 # ------------------------------------------------------------------------------------- assembly
 
 #: Vertex count of each left-side (or central) part; right-side parts copy their left twin.
+#: The torso takes whatever remains of NUM_VERTICES.
 PART_COUNTS: dict[str, int] = {
-    "head": 2300, "left_eye": 120, "left_ear": 80, "neck": 200,
-    "left_shoulder_ball": 100, "left_upper_arm": 280, "left_elbow_ball": 70, "left_forearm": 240,
-    "left_wrist_ball": 50, "left_palm": 220,
-    "left_index": 100, "left_middle": 100, "left_pinky": 100, "left_ring": 100, "left_thumb": 110,
-    "left_thigh": 380, "left_knee_ball": 90, "left_shin": 300, "left_ankle_ball": 60,
+    "head": 2400, "left_eye": 90, "left_ear": 80, "neck": 200,
+    "left_shoulder_ball": 80, "left_upper_arm": 280, "left_elbow_ball": 60, "left_forearm": 250,
+    "left_wrist_ball": 48, "left_palm": 230,
+    "left_index": 150, "left_middle": 160, "left_pinky": 130, "left_ring": 150, "left_thumb": 150,
+    "left_thigh": 380, "left_knee_ball": 80, "left_shin": 300, "left_ankle_ball": 50,
     "left_foot": 240, "left_toes": 110,
+}
+#: Elongation of each part along its axis (fixed numbers, so every body shares one topology).
+PART_STRETCH: dict[str, float] = {
+    "torso": 1.9, "neck": 1.6,
+    "left_upper_arm": 2.5, "left_forearm": 2.8, "left_palm": 1.4,
+    "left_index": 3.8, "left_middle": 4.0, "left_pinky": 3.7, "left_ring": 4.0, "left_thumb": 2.8,
+    "left_thigh": 2.2, "left_shin": 3.2, "left_foot": 2.0, "left_toes": 1.2,
 }
 
 
