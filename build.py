@@ -112,6 +112,10 @@ def stage_addon(stage: Path) -> Path:
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copy2(ROOT / "blender_manifest.toml", stage / "blender_manifest.toml")
     shutil.copy2(ROOT / "LICENSE", stage / "LICENSE")
+    sys.path.insert(0, str(ROOT))
+    from core.builtin_model import write_bundled_models
+
+    write_bundled_models(stage / "core")  # Blender's Python has no scipy to generate them in place
     return stage
 
 

@@ -27,7 +27,8 @@ def test_zip_layout(extension_zip):
     with zipfile.ZipFile(extension_zip) as zf:
         names = set(zf.namelist())
     assert {"blender_manifest.toml", "__init__.py", "operators.py", "core/__init__.py",
-            "core/body_model.py", "core/mannequin/__init__.py"} <= names
+            "core/body_model.py", "core/mannequin/__init__.py",
+            "core/bundled_models/mannequin-v1.1-r1/SMPLX_NEUTRAL.npz"} <= names
     assert not any("__pycache__" in n for n in names)
     # relative imports only: nothing in the add-on imports the top-level name ``core``
     with zipfile.ZipFile(extension_zip) as zf:
@@ -57,6 +58,11 @@ def test_installs_enables_and_imports(extension_zip, tmp_path, model_path):
         assert result == {{"FINISHED"}}, result
         arm = bpy.context.view_layer.objects.active
         assert arm.type == "ARMATURE" and len(arm.data.bones) == 55
+        # with no model configured, the installed extension uses the model bundled in its zip
+        result = bpy.ops.smplx_fusion.import_fused(filepath={str(fused)!r})
+        assert result == {{"FINISHED"}}, result
+        arm = bpy.context.view_layer.objects.active
+        assert "bundled_models" in arm["smplx_fusion_model"], arm["smplx_fusion_model"]
         print("INSTALLED-OK", arm.name)
     """)
     env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"))
