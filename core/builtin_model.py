@@ -12,7 +12,7 @@ from .errors import ModelFileError
 #: Names a user may give instead of a path to mean the built-in model.
 BUILTIN_NAMES = ("", "builtin", "mannequin")
 #: Bump the revision whenever the generator's output changes, so stale caches are regenerated.
-BUILTIN_REVISION = "mannequin-v1.1-r1"
+BUILTIN_REVISION = "mannequin-v1.1-r2"
 #: Where ``build.py build`` puts pre-generated (compressed) copies inside the extension zip, so that Blender's own
 #: Python, which has numpy but not scipy (the generator needs scipy), never has to generate them.
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled_models" / BUILTIN_REVISION

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.builtin_model import BUILTIN_REVISION
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,7 +30,7 @@ def test_zip_layout(extension_zip):
         names = set(zf.namelist())
     assert {"blender_manifest.toml", "__init__.py", "operators.py", "core/__init__.py",
             "core/body_model.py", "core/mannequin/__init__.py",
-            "core/bundled_models/mannequin-v1.1-r1/SMPLX_NEUTRAL.npz"} <= names
+            f"core/bundled_models/{BUILTIN_REVISION}/SMPLX_NEUTRAL.npz"} <= names
     assert not any("__pycache__" in n for n in names)
     # relative imports only: nothing in the add-on imports the top-level name ``core``
     with zipfile.ZipFile(extension_zip) as zf:

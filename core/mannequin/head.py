@@ -2,14 +2,15 @@
 plus separate eyeballs and ears.
 
 Head-local coordinates: relative to ``Layout.head_anchor`` (the base of the skull on the
-midline) in units of ``Layout.head_scale`` (1 = metres on the neutral head).  Facial feature
-positions used by the landmarks and the expressions live here too (``FACE``).
+midline) in units of ``Layout.head_scale`` (1 = metres on the neutral head).  The facial
+features (nose, lips, brows ...) are placed in these coordinates here, and the landmarks
+(:mod:`.landmarks`) and expressions (:mod:`.blendshapes`) use the same coordinates.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .layout import EYE_RADIUS, HEAD_LOCAL_JOINTS, Layout, Proportions, mirror_x
+from .layout import EYE_RADIUS, HEAD_LOCAL_JOINTS, Layout, Proportions
 from .primitives import Sweep, ellipsoid, gaussian, smoothstep
 from .surface import Part, SkinSpec, make_part, rigid
 from ..skeleton import JOINT_INDEX
@@ -22,17 +23,9 @@ _ZF = np.array([0.083, 0.088, 0.090, 0.092, 0.094, 0.092, 0.090])
 _ZB = np.array([-0.010, -0.035, -0.055, -0.070, -0.085, -0.095, -0.098])
 _OZ = np.array([0.035, 0.025, 0.015, 0.010, 0.005, 0.0, -0.004])
 
-#: Head-local positions of facial features (x of the left-side feature; mirror for the right).
+#: Head-local centres of the left eyeball and the left ear (mirror x for the right side).
 FACE: dict[str, tuple[float, float, float]] = {
     "eye": HEAD_LOCAL_JOINTS["left_eye_smplhf"],
-    "nose_tip": (0.0, 0.058, 0.117),
-    "mouth_corner": (0.024, 0.022, 0.085),
-    "mouth": (0.0, 0.022, 0.094),
-    "upper_lip": (0.0, 0.029, 0.095),
-    "lower_lip": (0.0, 0.013, 0.093),
-    "chin": (0.0, -0.005, 0.088),
-    "brow": (0.030, 0.124, 0.090),
-    "cheek": (0.045, 0.040, 0.075),
     "ear": (0.076, 0.085, -0.008),
 }
 
@@ -92,7 +85,3 @@ def head_parts(props: Proportions, layout: Layout, counts: dict[str, int]) -> li
                          rigid("head"), "head")
     return [head, left_eye, left_eye.mirrored(), left_ear, left_ear.mirrored()]
 
-
-def mirror_point(p) -> np.ndarray:
-    """Head-local feature position mirrored to the body's right side."""
-    return mirror_x(np.asarray(p, dtype=np.float64))

@@ -43,7 +43,7 @@ def proportions_for(gender: str) -> Proportions:
     if g == "neutral":
         return Proportions(bust=0.006)
     if g == "male":
-        return Proportions(stature=1.03, shoulder_width=1.07, hip_width=0.97, waist_width=1.04,
+        return Proportions(stature=1.03, shoulder_width=1.08, hip_width=0.97, waist_width=1.0,
                            girth=1.03, limb_girth=1.04, muscle=1.06, chest_depth=1.04,
                            hand_size=1.04, foot_size=1.04, head_size=1.01, bust=0.002)
     if g == "female":

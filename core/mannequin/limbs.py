@@ -82,19 +82,19 @@ def hand_parts(props: Proportions, layout: Layout, counts: dict[str, int]) -> li
         tip = layout.tips[f"left_{digit}"]
         l1, l2, l3 = float(np.linalg.norm(j2 - j1)), float(np.linalg.norm(j3 - j2)), float(np.linalg.norm(tip - j3))
         r = spec.radius * hs
-        if digit == "thumb":
-            knots = np.array([0.0, 0.5 * l1, l1, l1 + 0.5 * l2, l1 + l2, l1 + l2 + 0.45 * l3])
+        knots = np.array([0.0, 0.5 * l1, l1, l1 + 0.5 * l2, l1 + l2, l1 + l2 + 0.45 * l3])
+        if digit == "thumb":   # thick at the base (the ball of the thumb), round in section
             radii = r * np.array([1.65, 1.40, 1.08, 0.96, 0.98, 0.90])
             up = np.array([0.0, 1.0, 0.0])
             blend = [0.016 * hs, 0.010 * hs, 0.008 * hs]
-        else:
-            knots = np.array([0.0, 0.5 * l1, l1, l1 + 0.5 * l2, l1 + l2, l1 + l2 + 0.45 * l3])
+        else:                  # slightly narrower between the knuckles
             radii = r * np.array([1.08, 0.97, 1.0, 0.92, 0.94, 0.88])
             up = np.array([0.0, 0.0, 1.0])
             blend = [0.012 * hs, 0.008 * hs, 0.007 * hs]
         cap1 = l1 + l2 + l3 - knots[-1]
         sweep = Sweep(origin=j1, axis=d, u=up, knots=knots, ru=radii, rwp=radii * 0.92, cap0=r, cap1=cap1)
-        skin = chain(["left_wrist", f"left_{digit}1", f"left_{digit}2", f"left_{digit}3"], [wrist, j1, j2, j3, tip], blend)
+        skin = chain(["left_wrist", f"left_{digit}1", f"left_{digit}2", f"left_{digit}3"],
+                     [wrist, j1, j2, j3, tip], blend)
         parts.append(make_part(f"left_{digit}", counts[f"left_{digit}"], sweep, skin, "left_hand"))
     return parts
 

@@ -86,10 +86,15 @@ def joint_candidates(body: Body) -> dict[int, np.ndarray]:
     neck = part("neck")
     out[JOINT_INDEX["neck"]] = neck[_band(V[neck], 1, J[JOINT_INDEX["neck"]][1], 0.022 * s)]
     head = part("head")
-    for name, lo, hi in (("head", -0.03, 0.03), ("jaw", -0.05, 0.02)):
-        y = J[JOINT_INDEX[name]][1]
-        hy = V[head][:, 1]
-        out[JOINT_INDEX[name]] = head[(hy > y + lo * L.head_scale) & (hy < y + hi * L.head_scale)]
+    local = L.to_head_local(V[head])
+    # the base of the skull: a ring around the head at its height (chin and lips included)
+    y = L.to_head_local(J[JOINT_INDEX["head"]][None])[0, 1]
+    out[JOINT_INDEX["head"]] = head[np.abs(local[:, 1] - y) < 0.03]
+    # the jaw: the chin and both angles of the jaw below the ears
+    x, y, z = local[:, 0], local[:, 1], local[:, 2]
+    chin = (y < 0.02) & (z > 0.045) & (np.abs(x) < 0.03)
+    angles = (np.abs(x) > 0.045) & (y > 0.02) & (y < 0.07) & (z > -0.045) & (z < 0.01)
+    out[JOINT_INDEX["jaw"]] = head[chin | angles]
     for side in ("left", "right"):
         out[JOINT_INDEX[f"{side}_eye_smplhf"]] = part(f"{side}_eye")
         for joint, ball in (("shoulder", "shoulder_ball"), ("elbow", "elbow_ball"), ("wrist", "wrist_ball"),
@@ -115,11 +120,16 @@ def joint_candidates(body: Body) -> dict[int, np.ndarray]:
     return out
 
 
-def joint_regressor(body: Body) -> np.ndarray:
-    """(55, V) float64: rows are convex combinations of vertices reproducing the layout's joints."""
+def joint_regressor(body: Body, max_vertices: int = 160) -> np.ndarray:
+    """(55, V) float64: rows are convex combinations of vertices reproducing the layout's joints.
+
+    Each joint uses at most ``max_vertices`` of its candidates (an even subsample).
+    """
     V = body.vertices
     reg = np.zeros((NUM_JOINTS, V.shape[0]))
     for j, idx in sorted(joint_candidates(body).items()):
+        if idx.size > max_vertices:
+            idx = idx[np.linspace(0, idx.size - 1, max_vertices).round().astype(np.int64)]
         if idx.size < 4:
             raise RuntimeError(f"too few vertices around joint {JOINT_NAMES[j]}")
         try:

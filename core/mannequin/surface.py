@@ -83,8 +83,8 @@ def make_part(name: str, n: int, shape, skin: SkinSpec, region: str, front_warp:
     sphere, faces = ring_mesh(n, stretch) if stretch is not None else sphere_mesh(n, front_warp, toward)
     verts = shape.map(sphere) if isinstance(shape, Sweep) else shape(sphere)
     faces = np.array(faces, dtype=np.int64)
-    if signed_volume(verts, faces) < 0.0:  # a mapping that reverses orientation
-        faces = faces[:, [0, 2, 1]]
+    if signed_volume(verts, faces) <= 0.0:
+        raise RuntimeError(f"part {name} is turned inside out")
     return Part(name, verts, faces, np.array(sphere), skin, region)
 
 
