@@ -1,0 +1,175 @@
+"""Face: EMOCA (FLAME) codes -> SMPL-X jaw, expression and, optionally, head orientation.
+
+* **posecode** (EMOCA ``gdl/models/DECA.py``: ``globpose = posecode[..., :3]``, ``jawpose = posecode[..., 3:]``):
+  6 numbers, FLAME global rotation then jaw, axis-angle. The jaw copies to SMPL-X ``jaw_pose`` unchanged: FLAME's and
+  SMPL-X's heads share their rest frame (smplx issues #51, #122; emoca #30).
+* **Expression**, three routes, the one taken recorded in :class:`ExpressionTransfer`:
+    ``direct``         SMPL-X 2020 (100 expression components) shares FLAME 2020's expression space: copy the 50,
+                       the remaining 50 are 0.
+    ``least_squares``  given FLAME's expression blendshapes (5023, 3, 50) and ``SMPL-X__FLAME_vertex_ids.npy``
+                       (5023 SMPL-X vertex ids, one per FLAME vertex): the (E x 50) matrix ``A`` minimising
+                       ``sum_e || S A e - F e ||^2 + lambda ||A e||^2`` over the corresponding vertices, in closed
+                       form ``A = (S^T S + lambda I)^-1 S^T F`` (S: SMPL-X expression dirs at those vertices).
+    ``truncate``       SMPL-X v1.1 (10 components) without FLAME's blendshapes: the first 10 FLAME coefficients are
+                       copied. An approximation, documented as such: v1.1's space is not FLAME's.
+* **Head orientation** (optional). EMOCA's FLAME lives in a **y-up** frame: ``batch_orth_proj`` adds the crop offset
+  and scales, then the code negates y and z to reach image coordinates (``trans_verts[:, :, 1:] =
+  -trans_verts[:, :, 1:]``). So the head's rotation in the OpenCV camera (x right, y down, z forward), the frame of the
+  body's ``global_orient``, is ``FLAME_TO_OPENCV @ R_flame`` with ``FLAME_TO_OPENCV = diag(1, -1, -1)``. The SMPL-X
+  local head rotation is then ``G_neck^T @ R_head_cam``, ``G_neck`` the product along 0, 3, 6, 9, 12 (PIXIE
+  ``pose_abs2rel(abs_joint='head')``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+#: EMOCA's FLAME frame (y up, z towards the viewer) -> OpenCV camera frame (y down, z forward).
+FLAME_TO_OPENCV = np.diag([1.0, -1.0, -1.0])
+FLAME_NUM_VERTICES = 5023
+FLAME_NUM_EXPRESSION = 50
+ROUTES = ("direct", "least_squares", "truncate")
+
+
+def split_posecode(posecode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """EMOCA ``posecode`` (T, 6) -> ``(flame_global_aa, jaw_aa)``: (T, 3) ``[:, 0:3]`` and (T, 3) ``[:, 3:6]``."""
+    p = np.asarray(posecode, dtype=np.float64)
+    if p.shape[-1] != 6:
+        raise ValueError(f"posecode: expected 6 values per frame (global 3 + jaw 3), found {p.shape[-1]}")
+    return p[..., 0:3].copy(), p[..., 3:6].copy()
+
+
+def emoca_jaw_to_smplx(jaw_aa: np.ndarray) -> np.ndarray:
+    """FLAME jaw (T, 3) axis-angle -> SMPL-X ``jaw_pose`` (T, 3) axis-angle: the same rotation, copied."""
+    return np.asarray(jaw_aa, dtype=np.float64).copy()
+
+
+@dataclass(frozen=True)
+class ExpressionTransfer:
+    """A linear map from FLAME expression to SMPL-X expression: ``smplx = flame @ matrix.T``.
+
+    Attributes:
+        route: ``"direct"``, ``"least_squares"`` or ``"truncate"``.
+        matrix: (E_smplx, 50).
+        note: one line for provenance: what was assumed.
+        fit_residual: relative vertex residual of the least-squares fit on FLAME's own blendshapes (None otherwise).
+    """
+
+    route: str
+    matrix: np.ndarray
+    note: str
+    fit_residual: Optional[float] = None
+
+    def apply(self, flame_expression: np.ndarray) -> np.ndarray:
+        """(T, <=50) FLAME expression -> (T, E_smplx) SMPL-X expression."""
+        e = np.asarray(flame_expression, dtype=np.float64)
+        n = min(e.shape[-1], self.matrix.shape[1])
+        return e[..., :n] @ self.matrix[:, :n].T
+
+
+def _copy_matrix(n_smplx: int, n_copy: int) -> np.ndarray:
+    m = np.zeros((n_smplx, FLAME_NUM_EXPRESSION))
+    k = min(n_smplx, n_copy, FLAME_NUM_EXPRESSION)
+    m[np.arange(k), np.arange(k)] = 1.0
+    return m
+
+
+def direct_transfer(n_smplx_expression: int) -> ExpressionTransfer:
+    """SMPL-X 2020: FLAME's 50 coefficients copied into the first 50 of ``n_smplx_expression`` (100); rest 0."""
+    return ExpressionTransfer("direct", _copy_matrix(n_smplx_expression, FLAME_NUM_EXPRESSION),
+                              "SMPL-X 2020 shares FLAME 2020's expression space: first 50 copied, the rest 0")
+
+
+def truncate_transfer(n_smplx_expression: int) -> ExpressionTransfer:
+    """SMPL-X v1.1 without FLAME's blendshapes: the first ``n_smplx_expression`` (10) FLAME coefficients copied."""
+    k = min(n_smplx_expression, FLAME_NUM_EXPRESSION)
+    return ExpressionTransfer("truncate", _copy_matrix(n_smplx_expression, k),
+                              f"truncation: the first {k} FLAME coefficients copied as SMPL-X expression "
+                              f"(an approximation, the spaces differ; give FLAME's blendshapes for least squares)")
+
+
+def least_squares_transfer(flame_expression_dirs: np.ndarray, smplx_expression_dirs: np.ndarray,
+                           flame_vertex_ids: np.ndarray, tikhonov: float = 0.0) -> ExpressionTransfer:
+    """Closed-form (E x 50) map fitting SMPL-X's expression blendshapes to FLAME's on corresponding vertices.
+
+    Args:
+        flame_expression_dirs: (5023, 3, 50) FLAME expression blendshapes (metres per unit coefficient).
+        smplx_expression_dirs: (V, 3, E) SMPL-X expression blendshapes (``BodyModel.expression_dirs``).
+        flame_vertex_ids: (5023,) SMPL-X vertex index of each FLAME vertex (``SMPL-X__FLAME_vertex_ids.npy``).
+        tikhonov: lambda >= 0, ridge on the SMPL-X coefficients (relative to the mean diagonal of ``S^T S``).
+    Returns:
+        :class:`ExpressionTransfer` with route ``least_squares``.
+    """
+    f = np.asarray(flame_expression_dirs, dtype=np.float64)
+    s = np.asarray(smplx_expression_dirs, dtype=np.float64)
+    ids = np.asarray(flame_vertex_ids, dtype=np.int64).reshape(-1)
+    if f.ndim != 3 or f.shape[1] != 3:
+        raise ValueError(f"FLAME expression dirs: expected (V_flame, 3, N), found {f.shape}")
+    if ids.shape[0] != f.shape[0]:
+        raise ValueError(f"FLAME vertex ids: expected {f.shape[0]} ids (one per FLAME vertex), found {ids.shape[0]}")
+    if ids.min() < 0 or ids.max() >= s.shape[0]:
+        raise ValueError(f"FLAME vertex ids must index the SMPL-X mesh's {s.shape[0]} vertices")
+    n_flame = f.shape[2]
+    s_sub = s[ids].reshape(-1, s.shape[2])  # (3 * 5023, E)
+    f_mat = f.reshape(-1, n_flame)  # (3 * 5023, 50)
+    gram = s_sub.T @ s_sub
+    lam = float(tikhonov) * (np.trace(gram) / max(gram.shape[0], 1))
+    a = np.linalg.solve(gram + lam * np.eye(gram.shape[0]), s_sub.T @ f_mat)  # (E, N)
+    resid = s_sub @ a - f_mat
+    rel = float(np.linalg.norm(resid) / max(np.linalg.norm(f_mat), 1e-15))
+    matrix = np.zeros((s.shape[2], FLAME_NUM_EXPRESSION))
+    matrix[:, :min(n_flame, FLAME_NUM_EXPRESSION)] = a[:, :FLAME_NUM_EXPRESSION]
+    return ExpressionTransfer("least_squares", matrix,
+                              f"least squares on {ids.shape[0]} corresponding face vertices, "
+                              f"tikhonov={tikhonov:g}, relative residual {rel:.3f}", rel)
+
+
+def choose_expression_transfer(route: str, model_variant: str, n_smplx_expression: int,
+                               smplx_expression_dirs: Optional[np.ndarray] = None,
+                               flame_expression_dirs: Optional[np.ndarray] = None,
+                               flame_vertex_ids: Optional[np.ndarray] = None,
+                               tikhonov: float = 0.0) -> ExpressionTransfer:
+    """Pick the expression route: ``"auto"`` takes least squares when FLAME's blendshapes and the vertex ids are
+    given, else ``direct`` for SMPL-X 2020, else ``truncate``. An explicit route is honoured or refused with a reason.
+    """
+    have_ls = flame_expression_dirs is not None and flame_vertex_ids is not None and smplx_expression_dirs is not None
+    if route == "auto":
+        route = "least_squares" if have_ls else ("direct" if model_variant == "smplx-2020" else "truncate")
+    if route == "least_squares":
+        if not have_ls:
+            raise ValueError("expression route 'least_squares' needs FLAME's expression blendshapes and "
+                             "SMPL-X__FLAME_vertex_ids.npy")
+        return least_squares_transfer(flame_expression_dirs, smplx_expression_dirs, flame_vertex_ids, tikhonov)
+    if route == "direct":
+        if model_variant != "smplx-2020" or n_smplx_expression < FLAME_NUM_EXPRESSION:
+            raise ValueError(f"expression route 'direct' needs the SMPL-X 2020 model (100 expression components); "
+                             f"this model is {model_variant} with {n_smplx_expression}")
+        return direct_transfer(n_smplx_expression)
+    if route == "truncate":
+        return truncate_transfer(n_smplx_expression)
+    raise ValueError(f"unknown expression route '{route}' (expected auto, direct, least_squares or truncate)")
+
+
+def flame_global_to_camera(flame_global_rotmat: np.ndarray, axes: str = "flame") -> np.ndarray:
+    """(T, 3, 3) EMOCA global head rotation -> (T, 3, 3) head rotation in the OpenCV camera frame.
+
+    ``axes="flame"``: EMOCA's y-up frame, left-multiplied by ``FLAME_TO_OPENCV``; ``axes="camera"``: already OpenCV.
+    """
+    r = np.asarray(flame_global_rotmat, dtype=np.float64)
+    if axes == "flame":
+        return FLAME_TO_OPENCV @ r
+    if axes == "camera":
+        return r.copy()
+    raise ValueError(f"unknown face axes '{axes}' (expected flame or camera)")
+
+
+def head_global_to_local(neck_global_rotmat: np.ndarray, global_head_rotmat_cam: np.ndarray) -> np.ndarray:
+    """``local_head_rotmat = G_neck^T @ R_head_cam``: (T, 3, 3), (T, 3, 3) -> (T, 3, 3)."""
+    return np.swapaxes(neck_global_rotmat, -1, -2) @ global_head_rotmat_cam
+
+
+__all__ = ["FLAME_TO_OPENCV", "ROUTES", "split_posecode", "emoca_jaw_to_smplx", "ExpressionTransfer",
+           "direct_transfer", "truncate_transfer", "least_squares_transfer", "choose_expression_transfer",
+           "flame_global_to_camera", "head_global_to_local"]

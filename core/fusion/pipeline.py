@@ -1,0 +1,570 @@
+"""``fuse``: a body estimate, an optional face expert and an optional hand expert -> one fused SMPL-X sequence.
+
+Stages (each vectorised over frames; loops run over joints or sides only):
+
+1. timeline   body rows placed on a frame-id timeline (gaps filled and marked invalid); body hands made flat-relative;
+              invalid frames filled by slerp / linear interpolation between valid neighbours.
+2. shape      one ``betas`` for the sequence (robust mean over valid frames).
+3. hands      body wrists projected into the image; detections assigned per side by label and proximity, mislabeled
+              ones swapped and reported; left hands mirrored back; camera-frame wrists made local to the elbow;
+              optional robust Kabsch refinement of the wrist on the keypoints; per-frame weights; slerp blend.
+4. face       EMOCA jaw copied, expression mapped (direct / least squares / truncate), optional head orientation;
+              per-frame weights; blend.
+5. smooth     zero-phase filtering of all 55 joint rotations (sign-continuous quaternions), translation, expression;
+              the filter's lag measured.
+6. assemble   axis-angle, ``part_confidence``, provenance JSON, report.
+
+The frames of face and hands are matched to the body's by frame id. Rotations stay unit quaternions (w, x, y, z)
+from stage 1 to 6.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from ..body_model import BodyModel
+from ..errors import FusionError
+from ..estimates import BodyEstimate, FaceEstimate, HandDetections
+from ..fused_file import SCHEMA, FusedSequence
+from ..skeleton import JOINT_INDEX, LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
+from . import chains, confidence, face as face_mod, hands as hands_mod, temporal
+
+ProgressFn = Callable[[int, int, str], None]
+
+_HAND_SLICES = (LEFT_HAND, RIGHT_HAND)
+_HEAD, _NECK, _JAW = JOINT_INDEX["head"], JOINT_INDEX["neck"], JOINT_INDEX["jaw"]
+_STAGES = ("timeline", "shape", "hands", "face", "smooth", "assemble")
+
+
+@dataclass
+class FusionOptions:
+    """Switches and tuning of :func:`fuse`. Every field is recorded in the provenance (arrays by shape only).
+
+    Attributes:
+        smooth: zero-phase temporal smoothing of rotations, translation (and expression).
+        smoothing_method: ``"butterworth"`` (``filtfilt``) or ``"savgol"``.
+        cutoff_hz, filter_order: Butterworth cut-off (Hz) and per-pass order.
+        savgol_window, savgol_polyorder: Savitzky-Golay window (frames) and order.
+        smooth_expression: also filter the expression coefficients.
+        confidence_blend: weight experts per frame and ramp fallbacks over ``ramp_frames``; False copies an expert
+            wherever it is present (hard switch).
+        ramp_frames: length of the fade between an expert and the body's own estimate, frames.
+        swap_hands: detect detections labelled with the wrong side and reassign them.
+        swap_mode: ``"relabel"`` (the flag was wrong; use the detection for the side it sits at) or ``"discard"``.
+        hand_gate: farthest a hand box centre may be from its wrist, in box sizes.
+        swap_ratio: a swap needs the other wrist closer than this fraction of the labelled wrist's distance.
+        refine_wrists: refine each expert wrist rotation by a robust Kabsch fit of SMPL-X's hand joints (posed with
+            the expert's fingers) onto the expert's 3D keypoints (needs ``keypoints_3d``).
+        refine_loss, refine_iterations: ``"huber"`` or ``"tukey"``, and the number of re-weighting iterations.
+        use_face: take jaw and expression from the face expert.
+        fuse_head: also take the head's orientation from the face expert (off by default: see ``face_axes``).
+        face_axes: frame of EMOCA's global pose: ``"flame"`` (y up, EMOCA's own; flipped to OpenCV) or ``"camera"``.
+        head_weight: scale of the face weight for the head orientation.
+        expression_route: ``"auto"``, ``"direct"``, ``"least_squares"``, ``"truncate"``.
+        flame_expression_dirs: (5023, 3, 50) FLAME expression blendshapes, for least squares.
+        flame_vertex_ids: (5023,) ``SMPL-X__FLAME_vertex_ids.npy``, for least squares.
+        expression_tikhonov: ridge weight for least squares.
+        betas_method: ``"huber"``, ``"median"`` or ``"mean"``.
+        fps: frame rate; None takes ``body.source["fps"]``, else 30 (reported).
+        fill_frame_gaps: output every frame id from the body's first to its last (missing ones invalid, interpolated).
+        min_hand_box_px, full_hand_box_px: hand box sizes weighted 0 and 1.
+        min_face_box_px, full_face_box_px: the same for the face box (its larger side).
+        min_body_box_px, full_body_box_px: the same for the body box (its larger side).
+        score_zero, score_full: detection scores weighted 0 and 1 (experts are trusted fully above ``score_full``).
+        agreement_free, agreement_tolerance: reprojection agreement is 1 up to ``agreement_free`` box sizes between
+            the expert's box centre and the body's projected joint, then falls as a Gaussian of ``agreement_tolerance``.
+        spike_threshold_rad: deviation of a rotation from its neighbours' midpoint that halves its weight.
+    """
+
+    smooth: bool = True
+    smoothing_method: str = "butterworth"
+    cutoff_hz: float = 5.0
+    filter_order: int = 2
+    savgol_window: int = 9
+    savgol_polyorder: int = 2
+    smooth_expression: bool = True
+    confidence_blend: bool = True
+    ramp_frames: int = 6
+    swap_hands: bool = True
+    swap_mode: str = "relabel"
+    hand_gate: float = 1.5
+    swap_ratio: float = 0.5
+    refine_wrists: bool = False
+    refine_loss: str = "huber"
+    refine_iterations: int = 5
+    use_face: bool = True
+    fuse_head: bool = False
+    face_axes: str = "flame"
+    head_weight: float = 1.0
+    expression_route: str = "auto"
+    flame_expression_dirs: Optional[np.ndarray] = None
+    flame_vertex_ids: Optional[np.ndarray] = None
+    expression_tikhonov: float = 0.0
+    betas_method: str = "huber"
+    fps: Optional[float] = None
+    fill_frame_gaps: bool = True
+    min_hand_box_px: float = 16.0
+    full_hand_box_px: float = 64.0
+    min_face_box_px: float = 24.0
+    full_face_box_px: float = 80.0
+    min_body_box_px: float = 32.0
+    full_body_box_px: float = 128.0
+    score_zero: float = 0.1
+    score_full: float = 0.5
+    agreement_free: float = 0.75
+    agreement_tolerance: float = 0.5
+    spike_threshold_rad: float = 0.3
+
+    def smoothing_spec(self) -> temporal.SmoothingSpec:
+        return temporal.SmoothingSpec(method=self.smoothing_method if self.smooth else "none",
+                                      cutoff_hz=self.cutoff_hz, order=self.filter_order,
+                                      window=self.savgol_window, polyorder=self.savgol_polyorder)
+
+    def as_json(self) -> dict:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = f"array{tuple(np.shape(v))}" if isinstance(v, np.ndarray) else v
+        return out
+
+
+@dataclass
+class FusionResult:
+    """What :func:`fuse` returns.
+
+    Attributes:
+        sequence: the fused sequence (schema v1: flat-relative hands, provenance, ``valid``, ``part_confidence``).
+        report: summary for a CLI: frames, swaps, fallbacks, smoothing lag, counts per part, timings.
+        weights: per-frame blend weights (T,) by name: ``body``, ``face``, ``left_hand``, ``right_hand``.
+        frame_ids: (T,) footage frame of each output row.
+    """
+
+    sequence: FusedSequence
+    report: dict
+    weights: dict = field(default_factory=dict)
+    frame_ids: Optional[np.ndarray] = None
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _rows(arr: Any, n: int, trailing: tuple, name: str, source: str) -> np.ndarray:
+    a = np.asarray(arr, dtype=np.float64)
+    try:
+        return a.reshape((n,) + trailing)
+    except ValueError:
+        raise FusionError(f"expected {n} rows of shape {trailing}, found {tuple(a.shape)}",
+                          path=source, field=name) from None
+
+
+def _source_name(src: dict, default: str) -> str:
+    for key in ("path", "file", "files"):
+        if key in src:
+            v = src[key]
+            return str(v[0] if isinstance(v, (list, tuple)) and v else v)
+    return default
+
+
+def _match_rows(frame_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``frame_ids`` (sorted) holding each of ``ids``: ``(row, matched)``, both (N,)."""
+    t = frame_ids.shape[0]
+    row = np.searchsorted(frame_ids, ids)
+    row_c = np.clip(row, 0, t - 1)
+    matched = (row < t) & (frame_ids[row_c] == ids)
+    return row_c, matched
+
+
+def _finite_rows(*arrays: np.ndarray) -> np.ndarray:
+    ok = np.ones(arrays[0].shape[0], dtype=bool)
+    for a in arrays:
+        ok &= np.all(np.isfinite(a.reshape(a.shape[0], -1)), axis=1)
+    return ok
+
+
+def _fk_points_in_wrist_frame(finger_rotmats: np.ndarray, side: int, rest_joints: np.ndarray,
+                              rest_vertices: Optional[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """SMPL-X hand joints (OpenPose order) posed with ``finger_rotmats`` (N, 15, 3, 3), wrist at the origin with the
+    identity rotation: (N, 21, 3) points and (21,) weights."""
+    n = finger_rotmats.shape[0]
+    first = (LEFT_HAND, RIGHT_HAND)[side].start
+    wrist = hands_mod.WRIST_JOINTS[side]
+    local = {first + k: finger_rotmats[:, k] for k in range(15)}
+    rots, pos = chains.forward_kinematics_subset(local, rest_joints, range(first, first + 15), root=wrist)
+    g = np.empty((n, NUM_JOINTS, 3, 3))  # only the hand's joints are written and read
+    p = np.empty((n, NUM_JOINTS, 3))
+    for j, r in rots.items():
+        g[:, j] = r
+        p[:, j] = pos[j]
+    return hands_mod.hand_joint_targets(g, p, side, rest_vertices, rest_joints, SMPLX_EXTRA_VERTEX_IDS)
+
+
+def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandDetections], model: BodyModel,
+         options: Optional[FusionOptions] = None, *, progress: Optional[ProgressFn] = None) -> FusionResult:
+    """Fuse a body estimate with optional face and hand experts into one SMPL-X sequence.
+
+    Args:
+        body: the whole-body estimate (T_b rows, sorted unique ``frame_ids``); defines the output frames.
+        face: EMOCA codes, rows matched to the body by frame id, or None.
+        hands: WiLoR / HaMeR detections (any number per frame), or None.
+        model: the SMPL-X model the output drives (hand means, expression dirs, rest joints).
+        options: :class:`FusionOptions` (defaults when None).
+        progress: called as ``progress(done, total, stage)`` after each stage.
+    Returns:
+        :class:`FusionResult`. Raises :class:`FusionError` on inputs it cannot use.
+    """
+    opts = options or FusionOptions()
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    done = 0
+
+    def stage_done(name: str) -> None:
+        nonlocal clock, done
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 6)
+        clock = now
+        done += 1
+        if progress is not None:
+            progress(done, len(_STAGES), name)
+
+    body_src = _source_name(body.source or {}, "body")
+    conventions: list[str] = []
+    report: dict[str, Any] = {}
+
+    # ---------------------------------------------------------------- 1. timeline
+    body_ids = np.asarray(body.frame_ids, dtype=np.int64).reshape(-1)
+    tb = body_ids.shape[0]
+    if tb == 0:
+        raise FusionError("the body estimate has no frames", path=body_src, field="frame_ids")
+    if tb > 1 and np.any(np.diff(body_ids) <= 0):
+        bad = int(np.flatnonzero(np.diff(body_ids) <= 0)[0]) + 1
+        raise FusionError(f"frame ids must be sorted and unique (row {bad})", path=body_src, field="frame_ids",
+                          frame=int(body_ids[bad]))
+    if opts.fill_frame_gaps:
+        frame_ids = np.arange(body_ids[0], body_ids[-1] + 1, dtype=np.int64)
+        rows = body_ids - body_ids[0]
+    else:
+        frame_ids = body_ids.copy()
+        rows = np.arange(tb)
+    t = frame_ids.shape[0]
+
+    go = _rows(body.global_orient, tb, (3,), "global_orient", body_src)
+    bp = _rows(body.body_pose, tb, (21, 3), "body_pose", body_src)
+    jaw = _rows(body.jaw_pose, tb, (3,), "jaw_pose", body_src)
+    leye = _rows(body.leye_pose, tb, (3,), "leye_pose", body_src)
+    reye = _rows(body.reye_pose, tb, (3,), "reye_pose", body_src)
+    lh = _rows(body.left_hand_pose, tb, (15, 3), "left_hand_pose", body_src)
+    rh = _rows(body.right_hand_pose, tb, (15, 3), "right_hand_pose", body_src)
+    tr = _rows(body.transl, tb, (3,), "transl", body_src)
+    cam_k = np.asarray(body.camera_K, dtype=np.float64)
+    cam_k = np.broadcast_to(cam_k, (tb, 3, 3)) if cam_k.shape == (3, 3) else _rows(cam_k, tb, (3, 3), "camera_K",
+                                                                                   body_src)
+    expr_b = np.asarray(body.expression, dtype=np.float64).reshape(tb, -1)
+    betas_b = np.asarray(body.betas, dtype=np.float64)
+    betas_b = np.broadcast_to(betas_b, (tb, betas_b.shape[-1])) if betas_b.ndim == 1 else betas_b.reshape(tb, -1)
+    try:
+        lh = hands_mod.hand_pose_to_flat(lh, model.left_hand_mean, body.hand_pose_relative_to)
+        rh = hands_mod.hand_pose_to_flat(rh, model.right_hand_mean, body.hand_pose_relative_to)
+    except ValueError as exc:
+        raise FusionError(str(exc), path=body_src, field="hand_pose_relative_to") from None
+    if body.hand_pose_relative_to == "mean":
+        conventions.append("body hands: mean-relative -> flat-relative, hands_mean added in axis-angle "
+                           "(smplx SMPLX.forward: full_pose += pose_mean)")
+    else:
+        conventions.append("body hands: already flat-relative, copied")
+
+    n_expr = model.num_expression
+    if expr_b.shape[1] != n_expr:
+        conventions.append(f"body expression: {expr_b.shape[1]} coefficients, model has {n_expr}: "
+                           f"{'truncated' if expr_b.shape[1] > n_expr else 'zero-padded'}")
+    if body.model_variant != model.variant:
+        conventions.append(f"body estimate drives {body.model_variant}, output model is {model.variant}: "
+                           f"pose copied; shape and expression coefficients are not converted between variants")
+
+    full_b = np.concatenate([go[:, None], bp, jaw[:, None], leye[:, None], reye[:, None], lh, rh], axis=1)
+    body_valid = np.asarray(body.valid, dtype=bool).reshape(tb) & _finite_rows(full_b, tr, cam_k)
+    if not body_valid.any():
+        raise FusionError("no valid body frame", path=body_src, field="valid")
+    valid = np.zeros(t, dtype=bool)
+    valid[rows] = body_valid
+
+    quat = np.zeros((t, NUM_JOINTS, 4))
+    quat[..., 0] = 1.0
+    quat[rows] = temporal.axis_angle_to_quaternion(np.where(body_valid[:, None, None], full_b, 0.0))
+    transl = np.zeros((t, 3))
+    transl[rows] = np.where(body_valid[:, None], tr, 0.0)
+    k_all = np.broadcast_to(np.eye(3), (t, 3, 3)).copy()
+    k_all[rows] = np.where(body_valid[:, None, None], cam_k, np.eye(3))
+    expression = np.zeros((t, n_expr))
+    ne = min(n_expr, expr_b.shape[1])
+    expression[rows, :ne] = np.where(body_valid[:, None], np.nan_to_num(expr_b[:, :ne]), 0.0)
+    filled = int(t - valid.sum())
+    if filled:
+        quat = temporal.fill_gaps_quaternion(quat, valid)
+        transl = temporal.fill_gaps_linear(transl, valid)
+        k_all = temporal.fill_gaps_linear(k_all, valid)
+        expression = temporal.fill_gaps_linear(expression, valid)
+        conventions.append(f"timeline: {filled} missing / invalid body frames filled (slerp, linear), valid=False")
+    stage_done("timeline")
+
+    # ---------------------------------------------------------------- 2. shape
+    betas = temporal.robust_betas(betas_b, body_valid, method=opts.betas_method)
+    conventions.append(f"betas: one shape per sequence, {opts.betas_method} over {int(body_valid.sum())} valid frames")
+    rest_vertices = model.shaped_vertices(betas)
+    rest_joints = np.einsum("jv,vc->jc", model.joint_regressor, rest_vertices)
+    stage_done("shape")
+
+    # body chain rotations (local -> global) for the wrists and the head
+    chain_joints = chains.closure(hands_mod.ELBOW_JOINTS + (_NECK,))
+    local = {int(j): m for j, m in zip(chain_joints,
+                                       np.moveaxis(temporal.quaternion_to_matrix(quat[:, chain_joints]), 1, 0))}
+    local[hands_mod.WRIST_JOINTS[0]] = temporal.quaternion_to_matrix(quat[:, hands_mod.WRIST_JOINTS[0]])
+    local[hands_mod.WRIST_JOINTS[1]] = temporal.quaternion_to_matrix(quat[:, hands_mod.WRIST_JOINTS[1]])
+    local[_HEAD] = temporal.quaternion_to_matrix(quat[:, _HEAD])
+    glob, pos = chains.forward_kinematics_subset(local, rest_joints, hands_mod.WRIST_JOINTS + (_HEAD,))
+
+    # ---------------------------------------------------------------- 3. hands
+    weights: dict[str, np.ndarray] = {"left_hand": np.zeros(t), "right_hand": np.zeros(t)}
+    hand_report: dict[str, Any] = {"detections": 0}
+    swaps: list[dict] = []
+    if hands is not None and np.asarray(hands.frame_ids).size:
+        hsrc = _source_name(hands.source or {}, "hands")
+        n = int(np.asarray(hands.frame_ids).size)
+        det_go = _rows(hands.global_orient, n, (3, 3), "global_orient", hsrc)
+        det_hp = _rows(hands.hand_pose, n, (15, 3, 3), "hand_pose", hsrc)
+        det_kp = None if hands.keypoints_3d is None else _rows(hands.keypoints_3d, n, (21, 3), "keypoints_3d", hsrc)
+        det_ok = _finite_rows(det_go, det_hp, _rows(hands.box_center, n, (2,), "box_center", hsrc))
+        wrist_cam = np.stack([pos[j] for j in hands_mod.WRIST_JOINTS], axis=1) + transl[:, None]
+        wrist_px = hands_mod.project_points(wrist_cam, k_all)
+        det_frames = np.asarray(hands.frame_ids, dtype=np.int64).reshape(n)
+        det_frames_usable = np.where(det_ok, det_frames, np.iinfo(np.int64).min)  # unusable rows never match
+        assign = hands_mod.assign_hands(frame_ids, det_frames_usable, hands.is_right, hands.box_center,
+                                        hands.box_size, hands.score, wrist_px, gate=opts.hand_gate,
+                                        swap=opts.swap_hands, swap_ratio=opts.swap_ratio, swap_mode=opts.swap_mode)
+        swaps = assign.swaps
+        det_quality = confidence.detection_weight(hands.score, hands.box_size, n, opts.min_hand_box_px,
+                                                  opts.full_hand_box_px, opts.score_zero, opts.score_full)
+        conventions.append("hands: left rows (by assigned side) mirrored back, M R M with M = diag(-1, 1, 1) on the "
+                           "wrist and all 15 finger rotations, keypoints x -> -x (WiLoR/HaMeR flip left crops)")
+        conventions.append("hands: local wrist = G_elbow^T @ R_wrist_cam, G_elbow along 0-3-6-9-13-16-18 (left) / "
+                           "0-3-6-9-14-17-19 (right) (FrankMocap copy_and_paste g2l, PIXIE pose_abs2rel)")
+        swap_text = f"on, {opts.swap_mode}" if opts.swap_hands else "off"
+        conventions.append(f"hands: assigned by label and proximity to the projected body wrist "
+                           f"(gate {opts.hand_gate} box sizes); swaps {swap_text}")
+        hand_report.update({"detections": n, "unmatched_detections": assign.unmatched_detections,
+                            "gated_out": assign.gated_out, "discarded_swaps": assign.discarded_swaps,
+                            "unusable_rows": int(np.count_nonzero(~det_ok))})
+        refine_report: dict[str, Any] = {}
+        for side in (hands_mod.LEFT, hands_mod.RIGHT):
+            name = hands_mod.SIDE_NAMES[side]
+            idx = assign.detection_index[:, side]
+            avail = idx >= 0
+            sel = idx[avail]
+            wrist_j = hands_mod.WRIST_JOINTS[side]
+            if sel.size == 0:
+                hand_report[f"{name}_used"] = 0
+                continue
+            is_left = np.full(sel.shape[0], side == hands_mod.LEFT)
+            g_cam, fingers, kp = hands_mod.unmirror_hand(det_go[sel], det_hp[sel], is_left,
+                                                         None if det_kp is None else det_kp[sel])
+            quality = det_quality[sel] * confidence.agreement_weight(assign.distance[avail, side],
+                                                                     opts.agreement_free, opts.agreement_tolerance)
+            if opts.refine_wrists and kp is not None:
+                src, src_w = _fk_points_in_wrist_frame(fingers, side, rest_joints, rest_vertices)
+                fit = hands_mod.robust_similarity(src, kp, np.broadcast_to(src_w, src.shape[:2]),
+                                                  loss=opts.refine_loss, iterations=opts.refine_iterations)
+                hand_size = np.linalg.norm(src[:, 9] - src[:, 0], axis=-1)  # wrist -> middle MCP
+                rel = fit.rms / np.maximum(fit.scale * hand_size, 1e-6)
+                delta = temporal.quaternion_angle(temporal.matrix_to_quaternion(fit.rotation),
+                                                  temporal.matrix_to_quaternion(g_cam))
+                usable = (np.all(np.isfinite(kp), axis=-1) & (src_w > 0)).sum(axis=1) >= 4
+                delta = np.where(usable, delta, 0.0)
+                g_cam = np.where(usable[:, None, None], fit.rotation, g_cam)  # too few keypoints: keep the expert's
+                quality = quality * np.where(usable, np.exp(-0.5 * (rel / 0.25) ** 2), 1.0)
+                refine_report[name] = {"frames": int(usable.sum()),
+                                       "median_rel_rms": float(np.median(rel[usable])) if usable.any() else None,
+                                       "median_rotation_change_deg": float(np.degrees(np.median(delta))),
+                                       "max_rotation_change_deg": float(np.degrees(delta.max()))}
+            elbow_g = glob[hands_mod.ELBOW_JOINTS[side]][avail]
+            local_wrist_rotmat = hands_mod.wrist_global_to_local(elbow_g, g_cam)
+            q_wrist = quat[:, wrist_j].copy()
+            q_wrist[avail] = temporal.matrix_to_quaternion(local_wrist_rotmat)
+            q_fingers = quat[:, _HAND_SLICES[side]].copy()
+            q_fingers[avail] = temporal.matrix_to_quaternion(fingers)
+            q_global = np.zeros((t, 4))
+            q_global[:, 0] = 1.0
+            q_global[avail] = temporal.matrix_to_quaternion(g_cam)
+            q_full = np.zeros(t)
+            q_full[avail] = quality
+            q_full *= confidence.temporal_consistency_weight(q_global, avail, opts.spike_threshold_rad)
+            w = confidence.expert_weight(avail, q_full, opts.ramp_frames, ramp=opts.confidence_blend)
+            quat[:, wrist_j] = confidence.blend_quaternions(quat[:, wrist_j], q_wrist, w)
+            quat[:, _HAND_SLICES[side]] = confidence.blend_quaternions(quat[:, _HAND_SLICES[side]], q_fingers, w)
+            weights[f"{name}_hand"] = w
+            hand_report[f"{name}_used"] = int(avail.sum())
+        if opts.refine_wrists:
+            hand_report["refinement"] = refine_report if det_kp is not None else "no keypoints_3d: skipped"
+            if det_kp is not None:
+                conventions.append(f"hands: wrist refined by robust ({opts.refine_loss}) Kabsch/Umeyama of SMPL-X "
+                                   f"hand joints (expert fingers) onto the expert keypoints")
+    stage_done("hands")
+
+    # ---------------------------------------------------------------- 4. face
+    weights["face"] = np.zeros(t)
+    face_report: dict[str, Any] = {"rows": 0}
+    transfer: Optional[face_mod.ExpressionTransfer] = None
+    if face is not None and opts.use_face and np.asarray(face.frame_ids).size:
+        fsrc = _source_name(face.source or {}, "face")
+        nf = int(np.asarray(face.frame_ids).size)
+        f_ids = np.asarray(face.frame_ids, dtype=np.int64).reshape(nf)
+        f_expr = np.asarray(face.expression, dtype=np.float64).reshape(nf, -1)
+        f_jaw = _rows(face.jaw_pose, nf, (3,), "jaw_pose", fsrc)
+        f_glob = _rows(face.global_pose, nf, (3,), "global_pose", fsrc)
+        f_row, f_match = _match_rows(frame_ids, f_ids)
+        f_ok = f_match & np.asarray(face.valid, dtype=bool).reshape(nf) & _finite_rows(f_expr, f_jaw, f_glob)
+        r = f_row[f_ok]
+        avail = np.zeros(t, dtype=bool)
+        avail[r] = True
+        transfer = face_mod.choose_expression_transfer(
+            opts.expression_route, model.variant, n_expr, model.expression_dirs, opts.flame_expression_dirs,
+            opts.flame_vertex_ids, opts.expression_tikhonov)
+        quality_rows = np.ones(r.shape[0])
+        if face.bbox is not None:
+            bbox = _rows(face.bbox, nf, (4,), "bbox", fsrc)[f_ok]
+            size = np.maximum(bbox[:, 2] - bbox[:, 0], bbox[:, 3] - bbox[:, 1])
+            quality_rows = quality_rows * confidence.smoothstep(np.nan_to_num(size), opts.min_face_box_px,
+                                                                opts.full_face_box_px)
+            head_px = hands_mod.project_points((pos[_HEAD] + transl)[r][:, None], k_all[r])[:, 0]
+            centre = 0.5 * (bbox[:, :2] + bbox[:, 2:])
+            dist = np.linalg.norm(centre - head_px, axis=-1) / np.maximum(size, 1.0)
+            quality_rows = quality_rows * confidence.agreement_weight(dist, opts.agreement_free,
+                                                                      opts.agreement_tolerance)
+        q_jaw_face = quat[:, _JAW].copy()
+        q_jaw_face[r] = temporal.axis_angle_to_quaternion(face_mod.emoca_jaw_to_smplx(f_jaw[f_ok]))
+        quality = np.zeros(t)
+        quality[r] = quality_rows
+        quality *= confidence.temporal_consistency_weight(q_jaw_face, avail, opts.spike_threshold_rad)
+        w = confidence.expert_weight(avail, quality, opts.ramp_frames, ramp=opts.confidence_blend)
+        quat[:, _JAW] = confidence.blend_quaternions(quat[:, _JAW], q_jaw_face, w)
+        expr_face = expression.copy()
+        expr_face[r] = transfer.apply(f_expr[f_ok])
+        expression = confidence.blend_linear(expression, expr_face, w)
+        conventions.append("face: jaw = EMOCA posecode[3:6] copied to SMPL-X jaw_pose")
+        conventions.append(f"face: expression route '{transfer.route}': {transfer.note}")
+        if opts.fuse_head:
+            r_head_cam = face_mod.flame_global_to_camera(
+                temporal.quaternion_to_matrix(temporal.axis_angle_to_quaternion(f_glob[f_ok])), opts.face_axes)
+            local_head = face_mod.head_global_to_local(glob[_NECK][r], r_head_cam)
+            q_head = quat[:, _HEAD].copy()
+            q_head[r] = temporal.matrix_to_quaternion(local_head)
+            quat[:, _HEAD] = confidence.blend_quaternions(quat[:, _HEAD], q_head,
+                                                          np.clip(w * opts.head_weight, 0.0, 1.0))
+            conventions.append(f"face: head local = G_neck^T @ R_head_cam along 0-3-6-9-12 (PIXIE pose_abs2rel); "
+                               f"EMOCA global pose axes '{opts.face_axes}'"
+                               + (" -> OpenCV via diag(1, -1, -1) (EMOCA negates y, z after batch_orth_proj)"
+                                  if opts.face_axes == "flame" else ""))
+        weights["face"] = w
+        face_report = {"rows": nf, "used": int(avail.sum()), "unmatched_rows": int(np.count_nonzero(~f_match)),
+                       "expression_route": transfer.route}
+    elif face is not None:
+        face_report = {"rows": int(np.asarray(face.frame_ids).size), "used": 0, "note": "use_face is off"}
+    stage_done("face")
+
+    # ---------------------------------------------------------------- 5. smooth
+    spec = opts.smoothing_spec()
+    fps = opts.fps if opts.fps else (body.source or {}).get("fps")
+    fps_source = "options" if opts.fps else ("body source" if fps else "default")
+    fps = float(fps) if fps else 30.0
+    lag = 0.0
+    if spec.method != "none":
+        quat = temporal.smooth_quaternions(quat, fps, spec)
+        transl = temporal.smooth_translation(transl, fps, spec)
+        if opts.smooth_expression:
+            expression = temporal.smooth_array(expression, fps, spec)
+        lag = temporal.measure_lag(lambda x: temporal.smooth_array(x, fps, spec),
+                                   period=max(fps, 8.0), length=max(256, int(8 * fps)))
+        detail = (f"cut-off {opts.cutoff_hz:g} Hz, order {opts.filter_order} x2 (filtfilt)"
+                  if spec.method == "butterworth" else f"window {opts.savgol_window}, order {opts.savgol_polyorder}")
+        conventions.append(f"temporal: zero-phase {spec.method} ({detail}) on sign-continuous quaternions of all 55 "
+                           f"joints, translation{', expression' if opts.smooth_expression else ''}; "
+                           f"measured lag {lag:+.3f} frames at {fps:g} fps")
+    stage_done("smooth")
+
+    # ---------------------------------------------------------------- 6. assemble
+    full_aa = temporal.quaternion_to_axis_angle(quat)
+    body_quality = np.ones(t)
+    if body.score is not None:
+        sc = np.zeros(t)
+        sc[rows] = confidence.smoothstep(np.nan_to_num(np.asarray(body.score, dtype=np.float64).reshape(tb)),
+                                         opts.score_zero, opts.score_full)
+        body_quality *= sc
+    if body.bbox is not None:
+        bb = np.asarray(body.bbox, dtype=np.float64).reshape(tb, 4)
+        sz = np.zeros(t)
+        sz[rows] = np.nan_to_num(np.maximum(bb[:, 2] - bb[:, 0], bb[:, 3] - bb[:, 1]))
+        body_quality *= confidence.smoothstep(sz, opts.min_body_box_px, opts.full_body_box_px)
+    w_body = confidence.expert_weight(valid, body_quality, opts.ramp_frames, ramp=opts.confidence_blend)
+    weights["body"] = w_body
+    hands_w = 0.5 * (weights["left_hand"] + weights["right_hand"])
+    part_conf = confidence.part_confidence(w_body, weights["face"], hands_w)
+
+    image_size = body.image_size
+    size_source = "body"
+    if image_size is None and hands is not None and hands.image_size is not None:
+        image_size, size_source = hands.image_size, "hands"
+    if image_size is None:
+        k0 = k_all[int(np.argmax(valid))]
+        image_size, size_source = np.array([2.0 * k0[0, 2], 2.0 * k0[1, 2]]), "principal point x 2"
+    image_size = np.asarray(image_size, dtype=np.float64).reshape(2)
+
+    provenance = {
+        "producer": "core.fusion.pipeline.fuse", "schema": SCHEMA,
+        "inputs": {"body": body.source or {}, "face": (face.source or {}) if face is not None else None,
+                   "hands": (hands.source or {}) if hands is not None else None, "model": model.path},
+        "model": {"variant": model.variant, "gender": model.gender, "num_expression": n_expr},
+        "body_variant": body.model_variant,
+        "frames": {"first": int(frame_ids[0]), "last": int(frame_ids[-1]), "count": t, "filled": filled},
+        "conventions": conventions,
+        "expression_transfer": None if transfer is None else {"route": transfer.route, "note": transfer.note},
+        "options": opts.as_json(),
+        "fps_source": fps_source, "image_size_source": size_source,
+    }
+    seq = FusedSequence(
+        fps=fps, gender=model.gender, model_variant=model.variant, betas=betas, expression=expression,
+        global_orient=full_aa[:, 0], body_pose=full_aa[:, 1:22], jaw_pose=full_aa[:, _JAW],
+        leye_pose=full_aa[:, 23], reye_pose=full_aa[:, 24], left_hand_pose=full_aa[:, LEFT_HAND],
+        right_hand_pose=full_aa[:, RIGHT_HAND], transl=transl, camera_K=k_all, image_size=image_size,
+        part_confidence=part_conf, valid=valid, provenance=json.dumps(provenance, default=str),
+        extras={"frame_ids": frame_ids},
+    )
+    if body.person_id is not None:
+        seq.extras["track_id"] = np.array(int(body.person_id))
+
+    def fallback(w: np.ndarray) -> dict:
+        missing = w <= 0.0
+        segs = confidence.missing_segments(~missing)
+        return {"frames_on_body_estimate": int(missing.sum()), "partial_frames": int(((w > 0) & (w < 1)).sum()),
+                "segments": [[int(frame_ids[a]), int(frame_ids[b])] for a, b in segs[:50]],
+                "segment_count": len(segs)}
+
+    stage_done("assemble")
+    report.update({
+        "frames": t, "first_frame": int(frame_ids[0]), "last_frame": int(frame_ids[-1]),
+        "body_rows": tb, "valid_frames": int(valid.sum()), "filled_frames": filled,
+        "fps": fps, "fps_source": fps_source,
+        "swaps": swaps, "swap_count": len(swaps),
+        "fallbacks": {"face": fallback(weights["face"]), "left_hand": fallback(weights["left_hand"]),
+                      "right_hand": fallback(weights["right_hand"])},
+        "smoothing": {"method": spec.method, "lag_frames": lag},
+        "counts": {"body": int(valid.sum()), "face": face_report, "hands": hand_report},
+        "mean_part_confidence": {p: float(part_conf[:, i].mean()) for i, p in enumerate(("body", "face", "hands"))},
+        "expression_route": None if transfer is None else transfer.route,
+        "timings_s": timings,
+    })
+    return FusionResult(sequence=seq, report=report, weights=weights, frame_ids=frame_ids)
+
+
+__all__ = ["FusionOptions", "FusionResult", "fuse"]
