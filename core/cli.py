@@ -47,6 +47,26 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from .builtin_model import resolve_model
+    from .demo_data import write_demo_data
+
+    model_file = resolve_model(args.model, "neutral")
+    manifest = write_demo_data(args.out_dir, model_file, num_frames=args.frames, seed=args.seed)
+    print(f"ground truth: {manifest.ground_truth}")
+    print(f"body (SMPLer-X): {manifest.body}")
+    print(f"face (EMOCA): {manifest.face}  boxes: {manifest.face_bbox}")
+    print(f"hands (WiLoR): {manifest.hands}")
+    print(f"injected faults: {len(manifest.faults)} (see {Path(args.out_dir) / 'manifest.json'})")
+    return 0
+
+
+def _cmd_fuse(args: argparse.Namespace) -> int:
+    from .fuse_command import run_fuse
+
+    return run_fuse(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="SMPL-X Fusion core")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +80,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fused")
     p.add_argument("out")
     p.set_defaults(handler=_cmd_export_amass)
+
+    p = sub.add_parser("demo-data", help="synthetic estimator outputs in native formats from a known ground truth")
+    p.add_argument("out_dir")
+    p.add_argument("--frames", type=int, default=120)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model", default="builtin", help="model file/folder for the ground truth (default: built-in)")
+    p.set_defaults(handler=_cmd_demo_data)
+
+    p = sub.add_parser("fuse", help="fuse body, face and hand estimator outputs into one fused SMPL-X file")
+    p.add_argument("--body", required=True, help="SMPLer-X / SMPLest-X / PIXIE / AMASS output (file or folder)")
+    p.add_argument("--face", help="EMOCA output (save_codes folders or codes npz/pkl)")
+    p.add_argument("--face-bbox", help="face boxes per frame (JSON), which EMOCA's save_codes does not keep")
+    p.add_argument("--hands", help="WiLoR / HaMeR dumps (folder or file)")
+    p.add_argument("--model", default="builtin", help="SMPL-X model file or folder, or 'builtin'")
+    p.add_argument("--gender", default=None, choices=("neutral", "male", "female"))
+    p.add_argument("--out", required=True, help="output *.fused.npz")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--person", type=int, default=None, help="person index where the body output holds several")
+    p.add_argument("--fps", type=float, default=None, help="frame rate where the inputs do not say")
+    p.add_argument("--no-smooth", dest="smooth", action="store_false", help="skip temporal smoothing")
+    p.add_argument("--no-confidence", dest="confidence_blend", action="store_false",
+                   help="take experts as they are, without confidence weighting or fall-back blends")
+    p.add_argument("--no-swap", dest="swap_hands", action="store_false", help="never swap mislabelled hands")
+    p.add_argument("--refine-wrists", action="store_true", help="Kabsch/Umeyama wrist refinement on keypoints")
+    p.add_argument("--fuse-head", action="store_true", help="also take the head orientation from the face")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=_cmd_fuse)
 
     p = sub.add_parser("info", help="check a fused file against schema v1 and summarise it")
     p.add_argument("fused")

@@ -56,6 +56,8 @@ class FusionOptions:
         swap_hands: detect detections labelled with the wrong side and reassign them.
         swap_mode: ``"relabel"`` (the flag was wrong; use the detection for the side it sits at) or ``"discard"``.
         hand_gate: farthest a hand box centre may be from its wrist, in box sizes.
+        wrist_median_frames: running-median window (frames) on the body's projected wrists before hands are
+            assigned, so one outlier body frame cannot swap a correctly labelled pair; 1 turns it off.
         swap_ratio: a swap needs the other wrist closer than this fraction of the labelled wrist's distance.
         refine_wrists: refine each expert wrist rotation by a robust Kabsch fit of SMPL-X's hand joints (posed with
             the expert's fingers) onto the expert's 3D keypoints (needs ``keypoints_3d``).
@@ -92,6 +94,7 @@ class FusionOptions:
     swap_hands: bool = True
     swap_mode: str = "relabel"
     hand_gate: float = 1.5
+    wrist_median_frames: int = 5
     swap_ratio: float = 0.5
     refine_wrists: bool = False
     refine_loss: str = "huber"
@@ -339,6 +342,11 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         det_ok = _finite_rows(det_go, det_hp, _rows(hands.box_center, n, (2,), "box_center", hsrc))
         wrist_cam = np.stack([pos[j] for j in hands_mod.WRIST_JOINTS], axis=1) + transl[:, None]
         wrist_px = hands_mod.project_points(wrist_cam, k_all)
+        if opts.wrist_median_frames > 1 and t >= opts.wrist_median_frames:
+            # a running median over time keeps one outlier body frame (e.g. turned round) from swapping hands
+            from scipy.ndimage import median_filter
+
+            wrist_px = median_filter(wrist_px, size=(opts.wrist_median_frames, 1, 1), mode="nearest")
         det_frames = np.asarray(hands.frame_ids, dtype=np.int64).reshape(n)
         det_frames_usable = np.where(det_ok, det_frames, np.iinfo(np.int64).min)  # unusable rows never match
         assign = hands_mod.assign_hands(frame_ids, det_frames_usable, hands.is_right, hands.box_center,
