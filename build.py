@@ -61,22 +61,31 @@ def reexec_in_venv(argv: list[str]) -> int:
 # ---------------------------------------------------------------------------------------------------- commands
 
 def cmd_demo(args: list[str]) -> int:
+    """Model -> synthetic estimator outputs (native formats) -> ``python -m core fuse`` -> Blender -> PNG."""
     out_dir = ROOT / "demo_out"
     out_dir.mkdir(exist_ok=True)
     sys.path.insert(0, str(ROOT))
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.cli import main as core_main
+    from core.demo_data import write_demo_data
     from core.mannequin import write_mannequin_set
 
     model_dir = out_dir / "model"
     _say(f"generating the licence-free demo model in {model_dir}")
     write_mannequin_set(model_dir, variant="v1.1")
-    fused = write_fused(out_dir / "demo.fused.npz", make_demo_sequence())
-    _say(f"wrote the demo take {fused}")
+    model_file = model_dir / "SMPLX_NEUTRAL.npz"
+    _say("writing SMPLer-X, EMOCA and WiLoR outputs of a known take in their native formats")
+    data = write_demo_data(out_dir / "estimators", model_file, num_frames=90, seed=0)
+    fused = out_dir / "demo.fused.npz"
+    _say("fusing them: python -m core fuse ...")
+    code = core_main(["fuse", "--body", str(data.body), "--face", str(data.face), "--face-bbox",
+                      str(data.face_bbox), "--hands", str(data.hands), "--model", str(model_file),
+                      "--out", str(fused), "--overwrite"])
+    if code != 0:
+        return code
 
     from blender_addon.headless import run_demo
 
-    png, blend = run_demo(fused, model_dir / "SMPLX_NEUTRAL.npz", out_dir, resolution_percentage=100)
+    png, blend = run_demo(fused, model_file, out_dir, resolution_percentage=50)
     print(f"fused: {fused}")
     print(f"blend: {blend}")
     print(f"png:   {png}")

@@ -17,8 +17,8 @@ def add_mannequin_material(mesh_obj: bpy.types.Object) -> bpy.types.Material:
     return mat
 
 
-def lowest_point(mesh_obj: bpy.types.Object, depsgraph: bpy.types.Depsgraph) -> float:
-    """World-space minimum z of the evaluated (posed) mesh."""
+def evaluated_world_points(mesh_obj: bpy.types.Object, depsgraph: bpy.types.Depsgraph) -> np.ndarray:
+    """(V, 3) world-space vertices of the evaluated (posed) mesh."""
     evaluated = mesh_obj.evaluated_get(depsgraph)
     me = evaluated.to_mesh()
     try:
@@ -26,16 +26,18 @@ def lowest_point(mesh_obj: bpy.types.Object, depsgraph: bpy.types.Depsgraph) -> 
         me.vertices.foreach_get("co", co)
     finally:
         evaluated.to_mesh_clear()
-    pts = co.reshape(-1, 3) @ np.array(mesh_obj.matrix_world)[:3, :3].T + np.array(mesh_obj.matrix_world)[:3, 3]
-    return float(pts[:, 2].min())
+    world = np.array(mesh_obj.matrix_world)
+    return co.reshape(-1, 3) @ world[:3, :3].T + world[:3, 3]
 
 
 def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
                       collection: bpy.types.Collection) -> None:
     """Floor plane at the feet, a sun light and a plain sky, all in ``collection``."""
-    floor_z = lowest_point(mesh_obj, bpy.context.evaluated_depsgraph_get())
+    points = evaluated_world_points(mesh_obj, bpy.context.evaluated_depsgraph_get())
+    floor_z = float(points[:, 2].min())
     me = bpy.data.meshes.new("floor")
-    s = 20.0
+    # reach well past the avatar, whose distance from the camera (at the origin) varies with the take
+    s = 20.0 + 3.0 * float(np.linalg.norm(points.mean(axis=0)))
     me.from_pydata([(-s, -s, 0), (s, -s, 0), (s, s, 0), (-s, s, 0)], [], [(0, 1, 2, 3)])
     floor = bpy.data.objects.new("floor", me)
     floor.location = (0.0, 0.0, floor_z)
