@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import bpy
 from bpy_extras.io_utils import ImportHelper
 
-from . import importer, scene_snapshot
+from . import core_subprocess, importer, scene_snapshot
 from .core.errors import FusionError
 from .preferences import builtin_model_cache_dir, get_preferences
 
@@ -59,8 +60,69 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
         return {"FINISHED"}
 
 
+def _unique_output(path: Path) -> Path:
+    """``path`` itself, or ``<stem>.<n>.fused.npz`` when it exists: never overwrite a user's file."""
+    if not path.exists():
+        return path
+    stem = path.name.removesuffix(".npz").removesuffix(".fused")
+    n = 1
+    while (candidate := path.with_name(f"{stem}.{n}.fused.npz")).exists():
+        n += 1
+    return candidate
+
+
+class SMPLX_FUSION_OT_fuse(bpy.types.Operator):
+    """Fuse body, face and hand estimator outputs into a fused SMPL-X file, then import it"""
+
+    bl_idname = "smplx_fusion.fuse"
+    bl_label = "Fuse Estimator Outputs"
+    bl_options = {"REGISTER", "UNDO"}
+
+    body: bpy.props.StringProperty(name="Body", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                   description="SMPLer-X / SMPLest-X / PIXIE / AMASS output (file or folder)")
+    face: bpy.props.StringProperty(name="Face", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                   description="EMOCA output (optional)")
+    face_bbox: bpy.props.StringProperty(name="Face boxes", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                        description="Per-frame face boxes JSON (optional)")
+    hands: bpy.props.StringProperty(name="Hands", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                    description="WiLoR / HaMeR dumps (optional)")
+    output: bpy.props.StringProperty(name="Output", subtype="FILE_PATH",  # type: ignore[valid-type]
+                                     description="Fused file to write; empty: next to the body input. An "
+                                                 "existing file is never overwritten (a numbered name is used)")
+    model_path: bpy.props.StringProperty(name="Model", default="")  # type: ignore[valid-type]
+    smooth: bpy.props.BoolProperty(name="Smooth", default=True)  # type: ignore[valid-type]
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        prefs = get_preferences(context)
+        model_path = self.model_path or (prefs.model_path if prefs is not None else "") or "builtin"
+        if not self.body:
+            self.report({"ERROR"}, "choose the body estimator's output first")
+            return {"CANCELLED"}
+        body = Path(bpy.path.abspath(self.body))
+        default_out = body.parent / f"{body.name.removesuffix('.npz').removesuffix('.pkl')}.fused.npz"
+        out = _unique_output(Path(bpy.path.abspath(self.output)) if self.output else default_out)
+        args = ["fuse", "--body", str(body), "--model", model_path, "--out", str(out), "--quiet"]
+        for flag, value in (("--face", self.face), ("--face-bbox", self.face_bbox), ("--hands", self.hands)):
+            if value:
+                args += [flag, bpy.path.abspath(value)]
+        if not self.smooth:
+            args.append("--no-smooth")
+        try:
+            interpreter = core_subprocess.core_interpreter(prefs.python_path if prefs is not None else "")
+            core_subprocess.run_core(args, interpreter, on_line=lambda line: print(f"[smplx_fusion] {line}",
+                                                                                  file=sys.stderr, flush=True))
+        except FusionError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        result = bpy.ops.smplx_fusion.import_fused(filepath=str(out), model_path=self.model_path)
+        if result != {"FINISHED"}:
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Fused into {out}")
+        return {"FINISHED"}
+
+
 def menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     self.layout.operator(SMPLX_FUSION_OT_import_fused.bl_idname, text="Fused SMPL-X (.fused.npz)")
 
 
-CLASSES = (SMPLX_FUSION_OT_import_fused,)
+CLASSES = (SMPLX_FUSION_OT_import_fused, SMPLX_FUSION_OT_fuse)

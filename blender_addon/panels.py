@@ -24,6 +24,7 @@ class SMPLX_FUSION_PT_main(bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.operator("smplx_fusion.import_fused", icon="IMPORT")
+        layout.operator("smplx_fusion.fuse", icon="AUTOMERGE_ON")
         arm = _avatar_root(context.active_object)
         if arm is None:
             layout.label(text="Select an imported avatar for details")
