@@ -5,20 +5,42 @@ import is relative, so the package works under any name (``bl_ext.user_default.s
 """
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import bpy
 
 from . import operators, panels, preferences
 
-_CLASSES = (preferences.SMPLXFusionPreferences, *operators.CLASSES, *panels.CLASSES)
+#: Feature modules (each with ``CLASSES`` and optionally ``register_extra`` / ``unregister_extra``), registered in
+#: this order when present in the package.
+_FEATURE_MODULES = ("camera_panel", "validation_panel", "render_panel")
+
+
+def _feature_modules() -> list:
+    here = Path(__file__).resolve().parent
+    return [importlib.import_module(f".{name}", __package__) for name in _FEATURE_MODULES
+            if (here / f"{name}.py").is_file()]
+
+
+def _classes() -> tuple:
+    extra = tuple(cls for module in _feature_modules() for cls in getattr(module, "CLASSES", ()))
+    return (preferences.SMPLXFusionPreferences, *operators.CLASSES, *panels.CLASSES, *extra)
 
 
 def register() -> None:
-    for cls in _CLASSES:
+    for cls in _classes():
         bpy.utils.register_class(cls)
+    for module in _feature_modules():
+        if hasattr(module, "register_extra"):
+            module.register_extra()
     bpy.types.TOPBAR_MT_file_import.append(operators.menu_import)
 
 
 def unregister() -> None:
     bpy.types.TOPBAR_MT_file_import.remove(operators.menu_import)
-    for cls in reversed(_CLASSES):
+    for module in reversed(_feature_modules()):
+        if hasattr(module, "unregister_extra"):
+            module.unregister_extra()
+    for cls in reversed(_classes()):
         bpy.utils.unregister_class(cls)

@@ -1,18 +1,26 @@
 """Command-line entry of the core: ``python -m core <command>``.
 
-Exit codes: 0 success; 2 bad input (one line on stderr naming the file and field); 1 an unexpected error.
+Exit codes: 0 success; 2 bad input (one line on stderr naming the file and field); 1 an unexpected error
+(a one-line message; the traceback only with ``--debug``).
+
+Sub-commands of other packages register themselves: each module named in ``_PLUGIN_COMMANDS`` that exists
+provides ``add_parser(subparsers)``, which adds its parser and sets ``handler``.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .errors import FusionError
 
 Handler = Callable[[argparse.Namespace], int]
+_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command")
 
 
 def _cmd_make_model(args: argparse.Namespace) -> int:
@@ -69,6 +77,7 @@ def _cmd_fuse(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="SMPL-X Fusion core")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("make-model", help="write the licence-free SMPL-X-layout model set")
@@ -111,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="check a fused file against schema v1 and summarise it")
     p.add_argument("fused")
     p.set_defaults(handler=_cmd_info)
+
+    package = __name__.rsplit(".", 1)[0]  # "core", or the vendored name inside the extension
+    for name in _PLUGIN_COMMANDS:
+        module_name = package + name[len("core"):]
+        if importlib.util.find_spec(module_name.rsplit(".", 1)[0]) is not None and \
+                importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).add_parser(sub)
     return parser
 
 
@@ -124,3 +140,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug of ours: say so in one line, the traceback only on request
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return 1
