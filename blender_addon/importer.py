@@ -13,6 +13,7 @@ from . import animation, camera_builder, mesh_builder, rig_builder
 from .core.body_model import BodyModel, load_body_model
 from .core.builtin_model import resolve_model
 from .core.fused_file import FusedSequence, read_fused
+from .core.pose_correctives import CorrectiveBasis, compact_basis, full_basis, pose_feature
 from .core.skeleton import JOINT_NAMES
 from .pose_channels import compute_pose_channels
 
@@ -42,7 +43,12 @@ def _set_scene_timing(scene: bpy.types.Scene, fps: float, num_frames: int) -> No
 
 
 def _animate(arm_obj: bpy.types.Object, mesh_obj: bpy.types.Object, seq: FusedSequence, model: BodyModel,
-             rest_joints: np.ndarray, bone_rest_rotation: np.ndarray, name: str, n_expr: int) -> None:
+             rest_joints: np.ndarray, bone_rest_rotation: np.ndarray, name: str,
+             key_tracks: list[tuple[str, str, np.ndarray]]) -> None:
+    """Bone channels on an OBJECT slot and shape-key values on a KEY slot of one action.
+
+    ``key_tracks``: (key name prefix, group name, (T, K) values) per family of animated shape keys.
+    """
     channels = compute_pose_channels(seq, model, rest_joints, bone_rest_rotation)
     t = seq.num_frames
     frames = FIRST_FRAME + np.arange(t, dtype=np.float32)
@@ -60,19 +66,37 @@ def _animate(arm_obj: bpy.types.Object, mesh_obj: bpy.types.Object, seq: FusedSe
     animation.write_fcurves(action, arm_slot, specs, frames, np.stack(columns, axis=1))
     animation.assign_action(arm_obj, action, arm_slot)
 
-    if n_expr:
+    key_tracks = [track for track in key_tracks if track[2].shape[1]]
+    if key_tracks:
         key = mesh_obj.data.shape_keys
         key_slot = animation.new_slot(action, "KEY", key.name)
-        expr_specs = [(f'key_blocks["Exp{k:03d}"].value', 0, "Expression") for k in range(n_expr)]
-        values = np.clip(seq.expression[:, :n_expr], -mesh_builder.SLIDER_LIMIT, mesh_builder.SLIDER_LIMIT)
-        animation.write_fcurves(action, key_slot, expr_specs, frames, values)
+        key_specs = [(f'key_blocks["{prefix}{k:03d}"].value', 0, group)
+                     for prefix, group, values in key_tracks for k in range(values.shape[1])]
+        values = np.clip(np.concatenate([values for _, _, values in key_tracks], axis=1),
+                         -mesh_builder.SLIDER_LIMIT, mesh_builder.SLIDER_LIMIT)
+        animation.write_fcurves(action, key_slot, key_specs, frames, values)
         animation.assign_action(key, action, key_slot)
 
 
+def corrective_basis(model: BodyModel, mode: str) -> Optional[CorrectiveBasis]:
+    """The pose-corrective shape keys to build: none, all 486, or the exact compact SVD basis (<= 1e-5 m)."""
+    if mode == "NONE":
+        return None
+    if mode == "FULL":
+        return full_basis(model.pose_dirs)
+    if mode == "COMPACT":
+        return compact_basis(model.pose_dirs)
+    raise ValueError(f"unknown pose-corrective mode {mode!r} (NONE, FULL or COMPACT)")
+
+
 def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str = "",
-                      model_cache_dir: Optional[str] = None,
+                      model_cache_dir: Optional[str] = None, pose_correctives: str = "COMPACT",
                       progress: Progress = _no_progress) -> ImportResult:
     """Build the avatar for ``filepath``. Raises ``core.errors.FusionError`` on bad input.
+
+    ``pose_correctives``: ``COMPACT`` (default; the fewest SVD components of ``posedirs`` that reproduce all 486
+    within 1e-5 m, so playback stays fast), ``FULL`` (one ``Pose###`` key per pose-feature entry, 486) or
+    ``NONE``. The per-frame weights are baked as F-curves: playback needs no Python handler.
 
     The caller owns atomicity: on an exception, IDs created so far are left for it to remove.
     """
@@ -110,10 +134,16 @@ def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str
     mesh_builder.add_shape_keys(mesh_obj, "Shape", model.shape_dirs[:, :, :n_betas], values=seq.betas)
     if n_expr:
         mesh_builder.add_shape_keys(mesh_obj, "Exp", model.expression_dirs[:, :, :n_expr])
+    basis = corrective_basis(model, pose_correctives)
+    corrective_weights = np.zeros((seq.num_frames, 0))
+    if basis is not None and basis.directions.shape[2]:
+        mesh_builder.add_shape_keys(mesh_obj, "Pose", basis.directions)
+        corrective_weights = pose_feature(seq.full_pose()) @ basis.feature_to_weight
     mesh_builder.add_armature_modifier(mesh_obj, arm_obj)
 
     progress(4, total, f"writing {seq.num_frames} frames of animation")
-    _animate(arm_obj, mesh_obj, seq, model, rest_joints, bone_rest_rotation, name, n_expr)
+    _animate(arm_obj, mesh_obj, seq, model, rest_joints, bone_rest_rotation, name,
+             [("Exp", "Expression", seq.expression[:, :n_expr]), ("Pose", "Pose correctives", corrective_weights)])
     _set_scene_timing(scene, seq.fps, seq.num_frames)
 
     progress(5, total, "matching the camera")
@@ -128,6 +158,7 @@ def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str
         ob["smplx_fusion_source"] = str(Path(filepath).resolve())
         ob["smplx_fusion_model"] = model.path
     arm_obj["smplx_fusion_frames"] = seq.num_frames
+    arm_obj["smplx_fusion_pose_correctives"] = pose_correctives
     arm_obj["smplx_fusion_fps"] = float(seq.fps)
     arm_obj["smplx_fusion_provenance"] = seq.provenance
     arm_obj["smplx_fusion_warnings"] = json.dumps(warnings)

@@ -24,6 +24,13 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
     model_path: bpy.props.StringProperty(  # type: ignore[valid-type]
         name="Model", default="",
         description="Model file or folder for this import; empty uses the add-on preferences")
+    pose_correctives: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Pose correctives",
+        items=(("COMPACT", "Compact (exact)", "The fewest shape keys that reproduce all 486 pose correctives "
+                                              "within 1e-5 m; fast playback"),
+               ("FULL", "All 486", "One Pose### shape key per pose-feature entry"),
+               ("NONE", "None", "No pose correctives")),
+        default="COMPACT")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         prefs = get_preferences(context)
@@ -39,7 +46,8 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
 
         try:
             result = importer.import_fused_file(context, bpy.path.abspath(self.filepath), model_path,
-                                                model_cache_dir=builtin_model_cache_dir(), progress=progress)
+                                                model_cache_dir=builtin_model_cache_dir(),
+                                                pose_correctives=self.pose_correctives, progress=progress)
         except FusionError as exc:
             scene_snapshot.roll_back(snapshot)
             self.report({"ERROR"}, str(exc))

@@ -1,8 +1,9 @@
 """The proof that the rig is right: the Blender-evaluated mesh equals smplx's forward pass.
 
-Pose correctives are not on the rig yet (shots issue), so these comparisons use the model with ``posedirs``
-zeroed (fixture ``model_no_correctives_path``); everything else - shape keys for betas, expression shape keys,
-the per-frame joint-shift compensation for expression, hands, jaw, eyes, root and translation - is exercised.
+Exercised: shape keys for betas, expression shape keys, the per-frame joint-shift compensation for expression,
+hands, jaw, eyes, root and translation, and the pose correctives (all 486 ``Pose###`` keys, and the compact
+exact basis) against smplx with its pose blendshapes on. The first check runs on the model with ``posedirs``
+zeroed, so a mistake in the skinning cannot hide behind the correctives.
 """
 from __future__ import annotations
 
@@ -50,8 +51,9 @@ def evaluated_vertices_camera_frame(bpy, mesh_obj, frame: int) -> np.ndarray:
     return blender_to_camera(pts)
 
 
-def import_and_get_mesh(bpy, path, model):
-    assert bpy.ops.smplx_fusion.import_fused(filepath=str(path), model_path=str(model)) == {"FINISHED"}
+def import_and_get_mesh(bpy, path, model, pose_correctives="COMPACT"):
+    assert bpy.ops.smplx_fusion.import_fused(filepath=str(path), model_path=str(model),
+                                             pose_correctives=pose_correctives) == {"FINISHED"}
     arm = bpy.context.view_layer.objects.active
     mesh = next(ob for ob in arm.children if ob.type == "MESH")
     return arm, mesh
@@ -61,13 +63,39 @@ def test_evaluated_mesh_matches_smplx(blender, tmp_path, model_no_correctives_pa
     bpy = blender
     seq = random_sequence()
     path = write_fused(tmp_path / "random.fused.npz", seq)
-    _, mesh = import_and_get_mesh(bpy, path, model_no_correctives_path)
+    _, mesh = import_and_get_mesh(bpy, path, model_no_correctives_path, pose_correctives="NONE")
     frames = np.array([0, 3, 7, 11])
     reference = smplx_vertices(model_no_correctives_path, seq, frames)
     for k, f in enumerate(frames):
         ours = evaluated_vertices_camera_frame(bpy, mesh, int(bpy.context.scene.frame_start + f))
         err = np.abs(ours - reference[k]).max()
         assert err <= TOLERANCE_M, f"frame {f}: max vertex error {err:.2e} m"
+
+
+@pytest.mark.parametrize("mode, keys", [("FULL", 486), ("COMPACT", None)])
+def test_evaluated_mesh_matches_smplx_with_pose_correctives(blender, tmp_path, model_path, mode, keys):
+    bpy = blender
+    seq = random_sequence(num_frames=6, seed=5)
+    path = write_fused(tmp_path / "correctives.fused.npz", seq)
+    _, mesh = import_and_get_mesh(bpy, path, model_path, pose_correctives=mode)
+    pose_keys = [kb for kb in mesh.data.shape_keys.key_blocks if kb.name.startswith("Pose")]
+    assert len(pose_keys) == keys if keys else 0 < len(pose_keys) < 486
+    frames = np.array([1, 4])
+    reference = smplx_vertices(model_path, seq, frames)
+    without = smplx_vertices(_model_without_correctives(tmp_path, model_path), seq, frames)
+    assert np.abs(reference - without).max() > 10 * TOLERANCE_M, "the correctives must matter in this check"
+    for k, f in enumerate(frames):
+        ours = evaluated_vertices_camera_frame(bpy, mesh, int(bpy.context.scene.frame_start + f))
+        err = np.abs(ours - reference[k]).max()
+        assert err <= TOLERANCE_M, f"{mode} frame {f}: max vertex error {err:.2e} m"
+
+
+def _model_without_correctives(tmp_path, model_path):
+    data = dict(np.load(model_path, allow_pickle=False))
+    data["posedirs"] = np.zeros_like(data["posedirs"])
+    out = tmp_path / "SMPLX_NEUTRAL_nopose.npz"
+    np.savez(out, **data)
+    return out
 
 
 def test_expression_compensation_is_needed(blender, tmp_path, model_no_correctives_path):
