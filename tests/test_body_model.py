@@ -115,7 +115,10 @@ def test_unreadable_files(tmp_path):
 
 
 def test_builtin_model_resolution(tmp_path):
-    path = resolve_model("builtin", "female", cache_dir=tmp_path)
-    assert path.name == "SMPLX_FEMALE.npz" and path.is_file()
-    assert resolve_model("", "female", cache_dir=tmp_path) == path
+    from core.builtin_model import BUILTIN_NAMES
+
+    path = resolve_model("mannequin", "female", cache_dir=tmp_path)
+    assert path.name == "SMPLX_FEMALE.npz" and path.is_file() and "mannequin" in str(path)
     assert load_body_model(path).gender == "female"
+    # an empty setting and "builtin" mean the realistic licence-free model (generated in tests/anny_model)
+    assert BUILTIN_NAMES[""] == BUILTIN_NAMES["builtin"] == "anny"

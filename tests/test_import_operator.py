@@ -107,10 +107,10 @@ def test_undo_restores_previous_state(blender, model_path, demo_file):
 
 
 def test_builtin_model_is_the_default(blender, demo_file):
-    """With no model configured the built-in licence-free model is generated once and used."""
+    """With no model configured the built-in realistic licence-free model is generated once and used."""
     bpy = blender
     assert bpy.ops.smplx_fusion.import_fused(filepath=str(demo_file)) == {"FINISHED"}
     arm = bpy.context.view_layer.objects.active
-    assert "mannequin" in arm["smplx_fusion_model"]
+    assert "anny" in arm["smplx_fusion_model"]
     mesh = next(ob for ob in arm.children if ob.type == "MESH")
-    assert len(mesh.data.vertices) == 10475
+    assert len(mesh.data.vertices) == 13524

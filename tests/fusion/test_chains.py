@@ -13,7 +13,7 @@ from core.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, NUM_JOINTS, PARENTS, RIG
 def builtin_model_path(tmp_path_factory):
     from core.builtin_model import ensure_builtin_model
 
-    return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin")
+    return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin", kind="mannequin")
 
 
 def _random_full_pose(rng, t, scale=0.5):

@@ -17,7 +17,7 @@ M = np.diag([-1.0, 1.0, 1.0])
 def builtin_model_path(tmp_path_factory):
     from core.builtin_model import ensure_builtin_model
 
-    return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin")
+    return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin", kind="mannequin")
 
 
 @pytest.fixture(scope="session")
