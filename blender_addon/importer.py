@@ -12,6 +12,7 @@ import numpy as np
 from . import animation, camera_builder, mesh_builder, rig_builder
 from .core.body_model import BodyModel, load_body_model
 from .core.builtin_model import resolve_model
+from .core.camera.result import REPROJ_AFTER_KEY
 from .core.fused_file import FusedSequence, read_fused
 from .core.pose_correctives import CorrectiveBasis, compact_basis, full_basis, pose_feature
 from .core.skeleton import JOINT_NAMES
@@ -147,12 +148,17 @@ def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str
     _set_scene_timing(scene, seq.fps, seq.num_frames)
 
     progress(5, total, "matching the camera")
-    camera = camera_builder.build_camera(f"{name}-camera", seq.camera_K_per_frame()[0], seq.image_size,
-                                         scene, collection)
+    camera = camera_builder.build_camera(f"{name}-camera", seq.camera_K, seq.image_size, scene, collection,
+                                         first_frame=FIRST_FRAME)
+    camera_builder.set_reprojection_curve(camera, seq.extras.get(REPROJ_AFTER_KEY), FIRST_FRAME)
     if scene.camera is None:
         scene.camera = camera
-    if np.asarray(seq.camera_K).ndim == 3 and not np.allclose(seq.camera_K, seq.camera_K[0]):
-        warnings.append("per-frame intrinsics vary; the camera uses frame 0's (animated intrinsics: camera issue)")
+    warnings.extend(camera_builder.camera_warnings(seq.camera_K, seq.image_size))
+    arm_obj["smplx_fusion_camera"] = camera.name
+    arm_obj["smplx_fusion_mean_depth"] = float(np.median(seq.transl[:, 2]))
+    frame_ids = seq.extras.get("frame_ids")
+    arm_obj["smplx_fusion_footage_first_frame"] = int(np.asarray(frame_ids).reshape(-1)[0]) \
+        if frame_ids is not None and np.asarray(frame_ids).size else FIRST_FRAME
 
     for ob in (arm_obj, mesh_obj):
         ob["smplx_fusion_source"] = str(Path(filepath).resolve())

@@ -1,5 +1,8 @@
 """A minimal preview look for renders: a matte mannequin material, a floor under the feet, a sun and a sky.
 
+Over a background plate the floor becomes a Cycles shadow catcher: invisible itself, it darkens the plate where
+the avatar's shadow falls (``blender_addon/plate.py`` composites the render over the footage).
+
 (Full PBR skin, eyes and lighting presets belong to the shots work; this only makes the demo readable.)
 """
 from __future__ import annotations
@@ -31,8 +34,11 @@ def evaluated_world_points(mesh_obj: bpy.types.Object, depsgraph: bpy.types.Deps
 
 
 def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
-                      collection: bpy.types.Collection) -> None:
-    """Floor plane at the feet, a sun light and a plain sky, all in ``collection``."""
+                      collection: bpy.types.Collection, shadow_catcher: bool = False) -> bpy.types.Object:
+    """Floor plane at the feet, a sun light and a plain sky, all in ``collection``; returns the floor.
+
+    With ``shadow_catcher`` the floor only catches the avatar's shadow (for a render over a plate).
+    """
     points = evaluated_world_points(mesh_obj, bpy.context.evaluated_depsgraph_get())
     floor_z = float(points[:, 2].min())
     me = bpy.data.meshes.new("floor")
@@ -45,6 +51,7 @@ def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
     mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.35, 0.36, 0.38, 1.0)
     me.materials.append(mat)
     collection.objects.link(floor)
+    floor.is_shadow_catcher = shadow_catcher
 
     sun_data = bpy.data.lights.new("sun", type="SUN")
     sun_data.energy = 3.0
@@ -58,6 +65,7 @@ def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
     background = world.node_tree.nodes.get("Background")
     background.inputs["Color"].default_value = (0.55, 0.62, 0.72, 1.0)
     background.inputs["Strength"].default_value = 0.8
+    return floor
 
 
 def configure_cycles_cpu(scene: bpy.types.Scene, samples: int = 32, percentage: int = 50) -> None:

@@ -5,7 +5,9 @@ Output folder layout (``out_dir``):
 - ``smplerx/``: SMPLer-X ``smplx/*.npz`` + ``meta/*.json`` (:mod:`.write_smplerx`);
 - ``emoca/``: EMOCA ``save_codes`` folders (:mod:`.write_emoca`) and ``face_bboxes.json``;
 - ``wilor/``: WiLoR per-image dumps (:mod:`.write_wilor`);
-- ``manifest.json``: paths, camera, conventions and the injected faults (:mod:`.manifest`).
+- ``manifest.json``: paths, camera, conventions and the injected faults (:mod:`.manifest`);
+- ``plate/``: the footage, the ground-truth skeleton drawn through the true camera into PNG frames, and its
+  ``footage.json`` metadata (:mod:`.plate`), when ``plate=True``.
 
 Everything is computed in whole-take arrays; the only per-frame loops write files. Deterministic in ``seed``:
 one :class:`numpy.random.SeedSequence` is split into independent streams for the truth, the faults and each
@@ -25,6 +27,7 @@ from .faults import no_faults, plan_faults
 from .ground_truth import evaluate_ground_truth, make_ground_truth
 from .manifest import MANIFEST_NAME, DemoDataManifest
 from .noise import NoiseLevels
+from .plate import PLATE_DIR, write_plate
 from .write_emoca import make_emoca_output, write_emoca
 from .write_smplerx import make_smplerx_output, write_smplerx
 from .write_wilor import make_wilor_detections, write_wilor
@@ -32,7 +35,7 @@ from .write_wilor import make_wilor_detections, write_wilor
 GROUND_TRUTH_NAME = "ground_truth.fused.npz"
 BODY_DIR, FACE_DIR, HANDS_DIR = "smplerx", "emoca", "wilor"
 FACE_BBOX_NAME = "face_bboxes.json"
-_OUTPUTS = (GROUND_TRUTH_NAME, BODY_DIR, FACE_DIR, HANDS_DIR, FACE_BBOX_NAME, MANIFEST_NAME)
+_OUTPUTS = (GROUND_TRUTH_NAME, BODY_DIR, FACE_DIR, HANDS_DIR, FACE_BBOX_NAME, MANIFEST_NAME, PLATE_DIR)
 
 
 def _prepare(out_dir: Path) -> None:
@@ -53,7 +56,7 @@ def _prepare(out_dir: Path) -> None:
 
 def write_demo_data(out_dir: Union[str, Path], model_file: Union[str, Path], num_frames: int = 120,
                     seed: int = 0, *, noise_scale: float = 1.0, first_frame: int = 1,
-                    inject_faults: bool = True) -> DemoDataManifest:
+                    inject_faults: bool = True, plate: bool = False) -> DemoDataManifest:
     """Write a ground-truth take and synthetic SMPLer-X, EMOCA and WiLoR outputs of it into ``out_dir``.
 
     Args:
@@ -65,6 +68,7 @@ def write_demo_data(out_dir: Union[str, Path], model_file: Union[str, Path], num
         noise_scale: multiplies every estimator error level (0: noise-free estimators; faults still apply).
         first_frame: footage number of the first frame, used in file names (SMPLer-X and ffmpeg start at 1).
         inject_faults: False writes no dropped frames, mislabel or outlier.
+        plate: also write the footage (``plate/``, :func:`core.demo_data.plate.write_plate`).
     Returns:
         The :class:`DemoDataManifest` (also written as ``out_dir/manifest.json``).
     """
@@ -101,6 +105,8 @@ def write_demo_data(out_dir: Union[str, Path], model_file: Union[str, Path], num
     face_dir, bbox_path = write_emoca(out_dir / FACE_DIR, out_dir / FACE_BBOX_NAME, face, frames,
                                       plan.face_present)
     hands_dir, pickled = write_wilor(out_dir / HANDS_DIR, hands, frames)
+    if plate:
+        write_plate(out_dir / PLATE_DIR, geom.joints, geom.hand_keypoints, gt.camera_K, image_size, frames, gt.fps)
     manifest = DemoDataManifest(
         out_dir=out_dir, ground_truth=gt_path, body=body_dir, face=face_dir, hands=hands_dir, face_bbox=bbox_path,
         faults=plan.faults, num_frames=num_frames, first_frame=int(first_frame), fps=float(gt.fps),

@@ -1,0 +1,102 @@
+"""``python -m core fit-camera``: one consistent camera (one focal, per-frame translations) for a fused file.
+
+Registered by ``core/cli.py`` as a plug-in sub-command (``add_parser``). Exit codes follow the core's CLI: 0 done,
+2 bad input (one line naming the file and field).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+
+class _Progress:
+    """A tqdm bar on stderr over the fit's stages; silent with ``--quiet``."""
+
+    STAGES = 5
+
+    def __init__(self, quiet: bool) -> None:
+        self._bar: Optional[Any] = None
+        if not quiet:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.STAGES, desc="fit-camera", unit="stage", file=sys.stderr, leave=True)
+
+    def __call__(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.set_postfix_str(message)
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "fit-camera", help="one consistent camera for a fused file: one focal length, per-frame translations",
+        description="Solve for one focal length (or take --focal / the footage metadata) and per-frame root "
+                    "translations so that the fused joints reproject onto the 2D evidence of each estimator's "
+                    "crop camera (body joints, hand keypoints, face position). Writes a fused file with "
+                    "camera_K (3, 3), transl and image_size, and prints the reprojection error before and after.")
+    p.add_argument("fused", help="the fused *.fused.npz")
+    p.add_argument("--out", required=True, help="the fitted *.fused.npz to write")
+    p.add_argument("--body", help="the body estimator's output (SMPLer-X / SMPLest-X / PIXIE ...)")
+    p.add_argument("--person", type=int, default=None, help="person index where the body output holds several")
+    p.add_argument("--hands", help="WiLoR / HaMeR dumps")
+    p.add_argument("--face", help="EMOCA output")
+    p.add_argument("--face-bbox", help="face boxes per frame (JSON), which EMOCA's save_codes does not keep")
+    p.add_argument("--from-provenance", action="store_true",
+                   help="use the estimator outputs named in the fused file's provenance (explicit paths win)")
+    p.add_argument("--model", default=None, help="SMPL-X model (default: the provenance's, else the built-in one)")
+    p.add_argument("--focal", type=float, default=None, help="the focal length in pixels (skips fitting it)")
+    p.add_argument("--footage", help="the footage: a frames folder (with an optional footage.json), the sidecar "
+                                     "JSON itself, or a video file; gives the image size and focal when it can")
+    p.add_argument("--footage-size", type=float, nargs=2, metavar=("W", "H"),
+                   help="the footage's size when it differs from the estimators' images (resized footage)")
+    p.add_argument("--principal-point", type=float, nargs=2, metavar=("CX", "CY"),
+                   help="principal point in pixels of the output image (default: its centre)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--smooth", type=float, default=0.1, help="weight of the translation's temporal smoothness")
+    p.add_argument("--report", help="also write the summary and per-frame reprojection errors as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run_fit_camera)
+
+
+def run_fit_camera(args: argparse.Namespace) -> int:
+    from .fit_fused import FitRequest, fit_fused_file, report_json
+
+    request = FitRequest(fused=args.fused, out=args.out, body=args.body, hands=args.hands, face=args.face,
+                         face_bbox=args.face_bbox, person=args.person, from_provenance=args.from_provenance,
+                         model=args.model, focal_px=args.focal, footage=args.footage,
+                         footage_size=args.footage_size, principal_point=args.principal_point, device=args.device,
+                         smooth_weight=args.smooth, overwrite=args.overwrite)
+    progress = _Progress(args.quiet)
+    try:
+        outcome = fit_fused_file(request, progress)
+    finally:
+        progress.close()
+    summary = report_json(outcome)
+    if args.report:
+        Path(args.report).write_text(json.dumps(summary, indent=1))
+    fit = outcome.fit
+    before, after = summary["reproj_px_before"], summary["reproj_px_after"]
+    print(f"fitted one camera for {fit.transl_cam.shape[0]} frames -> {outcome.out}")
+    print(f"  focal: {fit.focal_px:.2f} px ({fit.focal_source}), principal point "
+          f"({fit.principal_point[0]:.1f}, {fit.principal_point[1]:.1f}), image "
+          f"{int(outcome.sequence.image_size[0])} x {int(outcome.sequence.image_size[1])}")
+    print(f"  reprojection error per frame (px): before mean {before['mean']} median {before['median']} "
+          f"p95 {before['p95']}; after mean {after['mean']} median {after['median']} p95 {after['p95']}")
+    evidence = json.loads(outcome.sequence.provenance)["camera_fit"]["evidence"]
+    for group, source in evidence.items():
+        print(f"  evidence, {group}: {source}")
+    print(f"  grid best: focal {fit.grid_best[0]:.0f} px, scale {fit.grid_best[1]:.2f}; L-BFGS "
+          f"{fit.iterations} evaluations on {fit.device}, {fit.seconds:.2f} s")
+    for note in fit.notes:
+        print(f"  note: {note}")
+    if args.report:
+        print(f"  report: {args.report}")
+    return 0

@@ -1,0 +1,177 @@
+"""Fit one camera to a fused file: read it and the estimators' outputs, build the evidence, fit, write the result.
+
+Shared by the ``fit-camera`` command and the Blender add-on's re-fit (in-process when torch is importable there).
+The focal comes from, in order: the user (``focal_px``), the footage metadata, the fit.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from ..errors import FusionError
+from ..fused_file import FusedSequence, read_fused, write_fused
+from .conversions import check_focal, check_image_size, rescale_pixels
+from .evidence import build_evidence
+from .footage import FootageInfo, read_footage
+from .result import CameraFit, apply_to_sequence
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class FitRequest:
+    """What to fit and where to write it.
+
+    Attributes:
+        fused: the fused file; out: where the fitted file goes (may equal ``fused`` with ``overwrite``).
+        body, hands, face, face_bbox: estimator outputs (paths) for the evidence; any may be None.
+        person: the body output's person index where it holds several.
+        from_provenance: take the estimator paths the fused file's provenance names (explicit paths win).
+        model: SMPL-X model file / folder / ``builtin``; None takes the provenance's model, else the built-in one.
+        focal_px: the user's focal (pixels of the output image); footage: frames folder / sidecar / video.
+        footage_size: (W, H) of the footage when it differs from the estimators' images.
+        principal_point: (cx, cy) in pixels of the output image; None: its centre.
+        device, smooth_weight, max_iterations: fit settings.
+        overwrite: replace ``out`` when it exists.
+    """
+
+    fused: str
+    out: str
+    body: Optional[str] = None
+    hands: Optional[str] = None
+    face: Optional[str] = None
+    face_bbox: Optional[str] = None
+    person: Optional[int] = None
+    from_provenance: bool = False
+    model: Optional[str] = None
+    focal_px: Optional[float] = None
+    footage: Optional[str] = None
+    footage_size: Optional[Sequence[float]] = None
+    principal_point: Optional[Sequence[float]] = None
+    device: str = "auto"
+    smooth_weight: float = 0.1
+    max_iterations: int = 100
+    overwrite: bool = False
+
+
+@dataclass
+class FitOutcome:
+    """What :func:`fit_fused_file` did: the fitted sequence, the fit, where it went and what it used."""
+
+    sequence: FusedSequence
+    fit: CameraFit
+    out: Path
+    inputs: dict = field(default_factory=dict)
+
+
+def _inputs(request: FitRequest, seq: FusedSequence) -> dict[str, Any]:
+    """Estimator paths and model, explicit ones first, then the provenance's (when asked)."""
+    chosen: dict[str, Any] = {"body": request.body, "hands": request.hands, "face": request.face,
+                              "face_bbox": request.face_bbox, "model": request.model}
+    try:
+        prov = json.loads(seq.provenance or "{}").get("inputs", {}) or {}
+    except ValueError:
+        prov = {}
+    if request.from_provenance:
+        for key in ("body", "hands", "face"):
+            src = prov.get(key) or {}
+            if chosen[key] is None and isinstance(src, dict) and src.get("path") and Path(src["path"]).exists():
+                chosen[key] = src["path"]
+                if key == "face" and chosen["face_bbox"] is None and src.get("bbox") and Path(src["bbox"]).is_file():
+                    chosen["face_bbox"] = src["bbox"]
+    if chosen["model"] is None:
+        model = prov.get("model") if isinstance(prov.get("model"), str) else None
+        chosen["model"] = model if model and Path(model).exists() else "builtin"
+    return chosen
+
+
+def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> FitOutcome:
+    """Fit and write; see :class:`FitRequest`. Raises :class:`core.errors.FusionError` on bad input."""
+    from ..body_model import load_body_model
+    from ..builtin_model import resolve_model
+    from ..io import read_body, read_face, read_hands
+    from .fit import FitOptions, fit_camera
+    from .points import sequence_points
+
+    say = progress or (lambda message: None)
+    out = Path(request.out)
+    if out.exists() and not request.overwrite:
+        raise FusionError("the output exists; pass --overwrite to replace it", path=out, field="--out")
+    seq = read_fused(request.fused)
+    inputs = _inputs(request, seq)
+    model = load_body_model(resolve_model(inputs["model"], seq.gender), seq.gender)
+    say("read the fused file and the model")
+    body = read_body(inputs["body"], person_id=request.person) if inputs["body"] else None
+    hands = read_hands(inputs["hands"]) if inputs["hands"] else None
+    face = read_face(inputs["face"], bbox=inputs["face_bbox"]) if inputs["face"] else None
+    say("read the estimators' outputs")
+
+    image_size = check_image_size(seq.image_size)
+    for est in (body, hands):
+        if est is not None and est.image_size is not None:
+            image_size = check_image_size(est.image_size)
+            break
+    footage: Optional[FootageInfo] = read_footage(request.footage) if request.footage else None
+    out_size = image_size
+    if request.footage_size is not None:
+        out_size = check_image_size(request.footage_size, "footage_size")
+    elif footage is not None and footage.image_size is not None:
+        out_size = footage.image_size
+    notes: list[str] = []
+    if abs(out_size[0] / out_size[1] - image_size[0] / image_size[1]) > 0.01 * image_size[0] / image_size[1]:
+        notes.append(f"the footage ({out_size[0]:g} x {out_size[1]:g}) and the estimators' images "
+                     f"({image_size[0]:g} x {image_size[1]:g}) differ in aspect ratio: pixels rescaled per axis")
+    to_evidence = image_size / out_size  # output-image pixels -> estimator-image pixels
+
+    focal_px, source = None, "fit"
+    if request.focal_px is not None:
+        focal_px, source = float(check_focal(request.focal_px)) * float(to_evidence[0]), "user"
+    elif footage is not None and footage.focal_px is not None:
+        meta_size = footage.image_size if footage.image_size is not None else out_size
+        focal_px, source = footage.focal_px * float(image_size[0] / meta_size[0]), "footage metadata"
+    principal = None
+    if request.principal_point is not None:
+        principal = rescale_pixels(np.asarray(request.principal_point, dtype=np.float64), out_size, image_size)
+
+    points = sequence_points(seq, model)
+    evidence = build_evidence(seq, points, model, body=body, hands=hands, face=face, image_size=image_size)
+    if body is None and hands is None and face is None:
+        notes.append("no estimator outputs: the evidence is the fused file's own per-frame camera, so a fitted "
+                     "focal follows the body regressor's virtual camera; give the focal or footage metadata for a "
+                     "physical camera")
+    say("built the 2D evidence")
+    options = FitOptions(focal_px=focal_px, focal_source=source, principal_point=principal,
+                         smooth_weight=request.smooth_weight, max_iterations=request.max_iterations,
+                         device=request.device)
+    fit = fit_camera(points, evidence, seq.transl, seq.camera_K, options)
+    fit.notes = notes + evidence.notes + fit.notes
+    say("fitted the camera")
+    record = {"inputs": {k: (str(v) if v is not None else None) for k, v in inputs.items()},
+              "evidence": evidence.sources,
+              "footage": None if footage is None else {"path": str(footage.path), "notes": footage.notes},
+              "options": {k: v for k, v in asdict(options).items() if k not in ("focal_px",)}}
+    fitted = apply_to_sequence(seq, fit, footage_size=out_size, record=record)
+    write_fused(out, fitted)
+    say("written")
+    return FitOutcome(sequence=fitted, fit=fit, out=out, inputs=inputs)
+
+
+def report_json(outcome: FitOutcome) -> dict[str, Any]:
+    """The fit's summary plus per-frame reprojection errors (before, after), JSON-able."""
+    def clean(a: np.ndarray) -> list:
+        return [None if not np.isfinite(v) else round(float(v), 4) for v in a]
+
+    summary = outcome.fit.summary()
+    summary["out"] = str(outcome.out)
+    summary["reproj_px_before_per_frame"] = clean(outcome.fit.reproj_before_px)
+    summary["reproj_px_after_per_frame"] = clean(outcome.fit.reproj_after_px)
+    summary["grid"] = {"focal_px": [round(float(v), 3) for v in outcome.fit.grid_focal_px],
+                       "loss": [round(float(v), 5) for v in outcome.fit.grid_loss]}
+    return summary
+
+
+__all__ = ["FitRequest", "FitOutcome", "fit_fused_file", "report_json"]

@@ -1,0 +1,116 @@
+"""The 3D points a camera must reproject: a sequence's body joints, hand keypoints and face centre. numpy only.
+
+Points are in the camera frame (OpenCV) **before** the per-frame root translation ``transl`` is added, in a fixed
+layout of :data:`NUM_POINTS` = 65 per frame (:data:`POINT_GROUPS`):
+- ``body`` 0-21: SMPL-X joints 0-21 (pelvis ... wrists);
+- ``left_hand`` 22-42, ``right_hand`` 43-63: OpenPose hand order (wrist, thumb 1-3 + tip, index, middle, ring,
+  pinky), fingertips at smplx's fingertip vertices rigidly attached to the distal joints;
+- ``face`` 64: the centre of the head region's rest bounding box (vertices skinned mostly to head, jaw and eyes),
+  carried by the head joint: where a face box is centred.
+
+Joints are smplx's: regressed from the shaped rest mesh **including the expression offsets** (so they move with
+expression), then posed along the kinematic chains (:func:`core.fusion.chains.forward_kinematics`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from ..body_model import BodyModel
+from ..fused_file import FusedSequence
+from ..fusion import chains
+from ..fusion.hands import hand_joint_targets
+from ..rotations import axis_angle_to_matrix
+from ..skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
+
+POINT_GROUPS: dict[str, slice] = {"body": slice(0, 22), "left_hand": slice(22, 43), "right_hand": slice(43, 64),
+                                  "face": slice(64, 65)}
+NUM_POINTS = 65
+BODY_JOINTS = np.arange(22)
+#: Joints whose skinned vertices make up the head region (a face detector's box covers it).
+HEAD_REGION_JOINTS = (JOINT_INDEX["head"], JOINT_INDEX["jaw"], JOINT_INDEX["left_eye_smplhf"],
+                      JOINT_INDEX["right_eye_smplhf"])
+_HEAD = JOINT_INDEX["head"]
+
+
+@dataclass
+class ModelPoints:
+    """A sequence's points before translation.
+
+    Attributes:
+        points: (T, 65, 3) camera-frame points, metres (layout :data:`POINT_GROUPS`).
+        joints: (T, 55, 3) all SMPL-X joints (what the Blender armature's bone heads show).
+        ref_index: index into ``points`` of the reference point (the pelvis) used for crop conversions.
+    """
+
+    points: np.ndarray
+    joints: np.ndarray
+    ref_index: int = 0
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.points.shape[0])
+
+
+def rest_joints_per_frame(model: BodyModel, betas: np.ndarray, expression: Optional[np.ndarray],
+                          num_frames: int) -> np.ndarray:
+    """(T, 55, 3) rest joints with shape (and expression) offsets, regressed without forming (T, V, 3) vertices.
+
+    Args:
+        betas: (B,) one shape, or (T, B) per frame.
+        expression: (T, E) or None.
+    """
+    betas = np.asarray(betas, dtype=np.float64)
+    nb = min(betas.shape[-1], model.num_betas)
+    joint_template = model.joint_regressor @ model.v_template  # (55, 3)
+    joint_shape_dirs = np.einsum("jv,vcn->jcn", model.joint_regressor, model.shape_dirs[:, :, :nb])
+    rest = joint_template + np.einsum("jcn,...n->...jc", joint_shape_dirs, betas[..., :nb])
+    rest = np.broadcast_to(rest, (num_frames, 55, 3)).copy() if rest.ndim == 2 else rest.reshape(num_frames, 55, 3)
+    if expression is not None and np.asarray(expression).shape[-1]:
+        rest = rest + model.expression_joint_offsets(np.asarray(expression, dtype=np.float64).reshape(num_frames, -1))
+    return rest
+
+
+def face_offset(model: BodyModel, betas: np.ndarray) -> np.ndarray:
+    """(3,) model-frame offset from the rest head joint to the centre of the head region's rest bounding box."""
+    verts = model.shaped_vertices(np.asarray(betas, dtype=np.float64))
+    head = np.isin(np.argmax(model.skinning_weights, axis=1), HEAD_REGION_JOINTS)
+    box_centre = 0.5 * (verts[head].min(axis=0) + verts[head].max(axis=0))
+    return box_centre - model.joint_regressor[_HEAD] @ verts
+
+
+def posed_points(full_pose: np.ndarray, betas: np.ndarray, expression: Optional[np.ndarray],
+                 model: BodyModel) -> ModelPoints:
+    """Points and joints of any pose.
+
+    Args:
+        full_pose: (T, 55, 3) axis-angle, hands relative to the **flat** hand (schema v1), camera frame.
+        betas: (B,) or (T, B); expression: (T, E) or None.
+        model: the SMPL-X model.
+    Returns:
+        :class:`ModelPoints`.
+    """
+    pose = np.asarray(full_pose, dtype=np.float64)
+    t = pose.shape[0]
+    rest = rest_joints_per_frame(model, betas, expression, t)
+    rots, pos = chains.forward_kinematics(axis_angle_to_matrix(pose), rest)
+    mean_betas = np.asarray(betas, dtype=np.float64)
+    mean_betas = mean_betas.mean(axis=0) if mean_betas.ndim == 2 else mean_betas
+    rest_vertices = model.shaped_vertices(mean_betas)
+    rest_joints = model.joint_regressor @ rest_vertices
+    hands = [hand_joint_targets(rots, pos, side, rest_vertices, rest_joints, SMPLX_EXTRA_VERTEX_IDS)[0]
+             for side in (0, 1)]
+    face = pos[:, _HEAD] + np.einsum("tab,b->ta", rots[:, _HEAD], face_offset(model, mean_betas))
+    points = np.concatenate([pos[:, BODY_JOINTS], hands[0], hands[1], face[:, None]], axis=1)
+    return ModelPoints(points=points, joints=pos)
+
+
+def sequence_points(seq: FusedSequence, model: BodyModel) -> ModelPoints:
+    """:class:`ModelPoints` of a fused sequence (its pose, betas and expression)."""
+    return posed_points(seq.full_pose(), seq.betas, seq.expression, model)
+
+
+__all__ = ["POINT_GROUPS", "NUM_POINTS", "BODY_JOINTS", "HEAD_REGION_JOINTS", "ModelPoints",
+           "rest_joints_per_frame", "face_offset", "posed_points", "sequence_points"]
