@@ -153,7 +153,7 @@ def expert_hands(gt: FusedSequence, hands, frame_ids: np.ndarray) -> tuple[Fused
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="smplx_fusion_accuracy_"))
-    model_file = ensure_builtin_model("neutral", work / "models")
+    model_file = ensure_builtin_model("neutral", work / "models", kind="mannequin")
     model = load_body_model(model_file)
     manifest = write_demo_data(work / "data", model_file, num_frames=FRAMES, seed=0)
     gt = read_fused(manifest.ground_truth)

@@ -76,7 +76,7 @@ def best_of(fn, repeats: int = 3) -> float:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="smplx_fusion_speed_"))
-    model_file = ensure_builtin_model("neutral", work / "models")
+    model_file = ensure_builtin_model("neutral", work / "models", kind="mannequin")
     model = load_body_model(model_file)
     manifest = write_demo_data(work / "data", model_file, num_frames=120, seed=1)
     body = tile_per_frame(read_body(manifest.body), FRAMES)

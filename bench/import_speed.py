@@ -91,7 +91,7 @@ def time_naive(seq, model: Path, frames: int) -> float:
 
 
 def main() -> None:
-    model = ensure_builtin_model("neutral")
+    model = ensure_builtin_model("neutral", kind="mannequin")
     work = Path(_HOME)
     seq_10k = make_demo_sequence(num_frames=10_000)
     path_10k = write_fused(work / "take10k.fused.npz", seq_10k)

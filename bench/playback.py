@@ -61,7 +61,7 @@ def playback_fps(mesh) -> float:
 
 
 def main() -> None:
-    model = ensure_builtin_model("neutral")
+    model = ensure_builtin_model("neutral", kind="mannequin")
     path = write_fused(Path(_HOME) / "take.fused.npz", make_demo_sequence(num_frames=FRAMES))
     seq = read_fused(path)
 
