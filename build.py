@@ -154,17 +154,21 @@ def stage_addon(stage: Path) -> Path:
 
 
 def cmd_build(args: list[str]) -> int:
+    """Stage the add-on in a private temporary folder and write the zip to ``dist/`` (or ``--dist DIR``)."""
+    import tempfile
+
+    dist = Path(args[args.index("--dist") + 1]) if "--dist" in args else ROOT / "dist"
     tool = blender_ext_tool()
-    stage = stage_addon(ROOT / "build" / ADDON_ID)
-    dist = ROOT / "dist"
-    dist.mkdir(exist_ok=True)
-    zip_path = dist / f"{ADDON_ID}-{addon_version()}.zip"
-    if zip_path.exists():
-        zip_path.unlink()
-    for step in (["build", "--source-dir", str(stage), "--output-dir", str(dist)], ["validate", str(zip_path)]):
-        if subprocess.call([sys.executable, str(tool), *step]) != 0:
-            print(f"error: blender_ext.py {step[0]} failed (see above)", file=sys.stderr)
-            return 1
+    with tempfile.TemporaryDirectory(prefix="smplx_fusion_build_") as tmp:
+        stage = stage_addon(Path(tmp) / ADDON_ID)
+        dist.mkdir(parents=True, exist_ok=True)
+        zip_path = dist / f"{ADDON_ID}-{addon_version()}.zip"
+        if zip_path.exists():
+            zip_path.unlink()
+        for step in (["build", "--source-dir", str(stage), "--output-dir", str(dist)], ["validate", str(zip_path)]):
+            if subprocess.call([sys.executable, str(tool), *step]) != 0:
+                print(f"error: blender_ext.py {step[0]} failed (see above)", file=sys.stderr)
+                return 1
     print(f"zip: {zip_path}")
     return 0
 

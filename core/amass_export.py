@@ -11,7 +11,7 @@ from typing import Union
 
 import numpy as np
 
-from .fused_file import FusedSequence, validate
+from .fused_file import FusedSequence, save_npz_atomic, validate
 
 
 def fused_to_amass(seq: FusedSequence) -> dict[str, np.ndarray]:
@@ -37,8 +37,6 @@ def fused_to_amass(seq: FusedSequence) -> dict[str, np.ndarray]:
 
 
 def write_amass(path: Union[str, Path], seq: FusedSequence) -> Path:
-    """Write the AMASS-style npz (no pickled objects)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **fused_to_amass(seq))
-    return path
+    """Write the AMASS-style npz (no pickled objects) atomically: a failed run leaves no half-written file and
+    an existing ``path`` untouched (:func:`core.fused_file.save_npz_atomic`)."""
+    return save_npz_atomic(path, fused_to_amass(seq))

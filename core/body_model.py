@@ -1,6 +1,7 @@
 """Loading SMPL-X body-model files (official layouts and the project's licence-free ones) into a typed ``BodyModel``.
 
-Reads ``.npz`` (with ``allow_pickle=False``) and ``.pkl`` (through :mod:`core.safe_pickle`). Covers SMPL-X v1.1
+Reads ``.npz`` (plain arrays only, each member's header checked before it is read) and ``.pkl`` (through the
+restricted unpickler); both through :mod:`core.safe_pickle`. Covers SMPL-X v1.1
 (10 shape + 10 expression columns in ``shapedirs``) and 2020 (300 + 100), neutral, male and female.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Mapping, Optional, Union
 import numpy as np
 
 from .errors import ModelFileError
-from .safe_pickle import load_pickle
+from .safe_pickle import load_npz, load_pickle, short_reason
 from .skeleton import NUM_JOINTS, NUM_POSE_BASIS, PARENTS
 
 GENDERS = ("neutral", "male", "female")
@@ -129,10 +130,7 @@ def _gender_from_name(path: Path) -> str:
 def _read_mapping(path: Path) -> Mapping[str, Any]:
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        try:
-            return np.load(path, allow_pickle=False)
-        except Exception as exc:
-            raise ModelFileError(f"not a readable .npz ({type(exc).__name__}: {exc})", path=path) from None
+        return load_npz(path, error=ModelFileError, allow_objects=False)
     if suffix == ".pkl":
         data = load_pickle(path)
         if not isinstance(data, dict):
@@ -141,18 +139,33 @@ def _read_mapping(path: Path) -> Mapping[str, Any]:
     raise ModelFileError("unsupported model file type (expected .npz or .pkl)", path=path)
 
 
-def _array(data: Mapping[str, Any], key: str, path: Path) -> np.ndarray:
+def _array(data: Mapping[str, Any], key: str, path: Path,
+           sparse_shape: Optional[tuple[int, int]] = None) -> np.ndarray:
+    """``data[key]`` as a real-valued numeric array.
+
+    A ``scipy.sparse`` value (the official ``J_regressor``) is accepted where its dense shape is known
+    (``sparse_shape``), and densified only after its shape matches, so a lying shape cannot allocate.
+    """
     if key not in data:
         raise ModelFileError("missing key", path=path, field=key)
     value = data[key]
-    try:
-        if hasattr(value, "toarray"):  # scipy.sparse J_regressor in the official .pkl
+    if hasattr(value, "toarray") and hasattr(value, "shape"):
+        if sparse_shape is None:
+            raise ModelFileError("expected a dense array, found a scipy sparse matrix", path=path, field=key)
+        if tuple(value.shape) != sparse_shape:
+            raise ModelFileError(f"expected shape {sparse_shape}, found {tuple(value.shape)}", path=path, field=key)
+        try:
             value = value.toarray()
+        except Exception as exc:  # a sparse matrix the unpickler admitted but scipy cannot densify
+            raise ModelFileError(f"cannot be read as a sparse matrix ({short_reason(exc)})", path=path,
+                                 field=key) from None
+    try:
         arr = np.asarray(value)
-    except ValueError as exc:  # e.g. an object array in an npz read without pickle
-        raise ModelFileError(f"cannot be read as a numeric array ({exc})", path=path, field=key) from None
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise ModelFileError(f"expected a numeric array, found dtype {arr.dtype}", path=path, field=key)
+    except Exception as exc:  # e.g. a ragged nested list in a pickle
+        raise ModelFileError(f"cannot be read as a numeric array ({short_reason(exc)})", path=path,
+                             field=key) from None
+    if arr.dtype.kind not in "iuf":
+        raise ModelFileError(f"expected a real-valued numeric array, found dtype {arr.dtype}", path=path, field=key)
     return arr
 
 
@@ -175,26 +188,30 @@ def load_body_model(path: Union[str, Path], gender: str = "neutral") -> BodyMode
     """
     file = resolve_model_file(path, gender)
     data = _read_mapping(file)
-    arrays = {key: _array(data, key, file) for key in _REQUIRED_KEYS}
+    for key in _REQUIRED_KEYS:
+        if key not in data:
+            raise ModelFileError("missing key", path=file, field=key)
 
-    v_template = arrays["v_template"].astype(np.float64)
+    v_template = _array(data, "v_template", file).astype(np.float64)
     _expect_shape(v_template, (None, 3), "v_template", file)
     n_verts = v_template.shape[0]
-    faces = arrays["f"].astype(np.int64)
+    faces = _array(data, "f", file)
     _expect_shape(faces, (None, 3), "f", file)
-    if faces.size and (faces.min() < 0 or faces.max() >= n_verts):
-        raise ModelFileError(f"face indices must lie in [0, {n_verts})", path=file, field="f")
-    j_reg = arrays["J_regressor"].astype(np.float64)
+    if faces.size and (not np.all(np.isfinite(faces)) or np.any(faces != np.round(faces))
+                       or faces.min() < 0 or faces.max() >= n_verts):
+        raise ModelFileError(f"face indices must be integers in [0, {n_verts})", path=file, field="f")
+    faces = faces.astype(np.int64)
+    j_reg = _array(data, "J_regressor", file, sparse_shape=(NUM_JOINTS, n_verts)).astype(np.float64)
     _expect_shape(j_reg, (NUM_JOINTS, n_verts), "J_regressor", file)
-    kintree = arrays["kintree_table"]
+    kintree = _array(data, "kintree_table", file)
     _expect_shape(kintree, (2, NUM_JOINTS), "kintree_table", file)
     parents = kintree[0].astype(np.int64)
     parents[0] = -1  # official files store 2**32 - 1 for the root
     if not np.array_equal(parents, PARENTS):
         raise ModelFileError("the kinematic tree is not SMPL-X's", path=file, field="kintree_table")
-    weights = arrays["weights"].astype(np.float64)
+    weights = _array(data, "weights", file, sparse_shape=(n_verts, NUM_JOINTS)).astype(np.float64)
     _expect_shape(weights, (n_verts, NUM_JOINTS), "weights", file)
-    shapedirs = arrays["shapedirs"].astype(np.float64)
+    shapedirs = _array(data, "shapedirs", file).astype(np.float64)
     _expect_shape(shapedirs, (n_verts, 3, None), "shapedirs", file)
     n_cols = shapedirs.shape[2]
     if n_cols >= 400:
@@ -204,18 +221,20 @@ def load_body_model(path: Union[str, Path], gender: str = "neutral") -> BodyMode
     else:
         raise ModelFileError(f"expected at least 20 columns (10 shape + 10 expression), found {n_cols}",
                              path=file, field="shapedirs")
-    posedirs = arrays["posedirs"].astype(np.float64)
+    posedirs = _array(data, "posedirs", file).astype(np.float64)
     _expect_shape(posedirs, (n_verts, 3, NUM_POSE_BASIS), "posedirs", file)
     hand_means = {}
     for key in ("hands_meanl", "hands_meanr"):
-        arr = arrays[key].astype(np.float64).reshape(-1)
+        arr = _array(data, key, file).astype(np.float64).reshape(-1)
         _expect_shape(arr, (45,), key, file)
+        _expect_finite(arr, key, file)
         hand_means[key] = arr.reshape(15, 3)
     components = {}
     for key in ("hands_componentsl", "hands_componentsr"):
         if key in data:
             arr = _array(data, key, file).astype(np.float64)
             _expect_shape(arr, (None, 45), key, file)
+            _expect_finite(arr, key, file)
             components[key] = arr
         else:
             components[key] = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -15,6 +15,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from .errors import FusedFileError
+from .safe_pickle import load_npz
 
 SCHEMA = "smplx-fusion/1"
 GENDERS = ("neutral", "male", "female")
@@ -109,15 +110,15 @@ def validate(seq: FusedSequence, path: Optional[Union[str, Path]] = None) -> Fus
     """
     p = str(path) if path is not None else None
     if seq.gender not in GENDERS:
-        raise _fail(p, "gender", f"expected one of {', '.join(GENDERS)}, found '{seq.gender}'")
+        raise _fail(p, "gender", f"expected one of {', '.join(GENDERS)}, found {_brief(str(seq.gender))}")
     if not (isinstance(seq.fps, (int, float, np.floating, np.integer)) and np.isfinite(seq.fps) and seq.fps > 0):
-        raise _fail(p, "fps", f"expected a positive frame rate, found {seq.fps!r}")
+        raise _fail(p, "fps", f"expected a positive frame rate, found {_brief(seq.fps)}")
     t = np.asarray(seq.global_orient).shape[0] if np.asarray(seq.global_orient).ndim >= 1 else 0
     if t == 0:
         raise _fail(p, "global_orient", "the sequence has no frames")
     for key, trailing in _PER_FRAME.items():
         arr = np.asarray(getattr(seq, key))
-        if not np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_:
+        if arr.dtype.kind not in "iuf":
             raise _fail(p, key, f"expected numbers, found dtype {arr.dtype}")
         want_ndim = 1 + len(trailing)
         shape_ok = arr.ndim == want_ndim and arr.shape[0] == t and all(
@@ -135,13 +136,13 @@ def validate(seq: FusedSequence, path: Optional[Union[str, Path]] = None) -> Fus
         frame = int(np.flatnonzero(((conf < 0) | (conf > 1)).any(axis=1))[0])
         raise _fail(p, "part_confidence", "values must lie in [0, 1]", frame=frame)
     betas = np.asarray(seq.betas)
-    if betas.ndim != 1 or betas.shape[0] == 0 or not np.issubdtype(betas.dtype, np.number):
+    if betas.ndim != 1 or betas.shape[0] == 0 or betas.dtype.kind not in "iuf":
         raise _fail(p, "betas", f"expected shape (B,) of numbers, found {tuple(betas.shape)} {betas.dtype}")
     if not np.all(np.isfinite(betas)):
         raise _fail(p, "betas", "contains NaN or Inf")
     seq.betas = betas.astype(np.float64)
     k = np.asarray(seq.camera_K)
-    if not (k.shape == (3, 3) or k.shape == (t, 3, 3)) or not np.issubdtype(k.dtype, np.number):
+    if not (k.shape == (3, 3) or k.shape == (t, 3, 3)) or k.dtype.kind not in "iuf":
         raise _fail(p, "camera_K", f"expected shape (3, 3) or ({t}, 3, 3), found {tuple(k.shape)}")
     k = k.astype(np.float64)
     kf = k.reshape(-1, 3, 3)
@@ -153,15 +154,14 @@ def validate(seq: FusedSequence, path: Optional[Union[str, Path]] = None) -> Fus
         raise _fail(p, "camera_K", "focal lengths must be positive", frame=int(nonpos[0]) if k.ndim == 3 else None)
     seq.camera_K = k
     size = np.asarray(seq.image_size)
-    if size.shape != (2,) or not np.issubdtype(size.dtype, np.number) or not np.all(np.isfinite(size)) \
-            or np.any(size <= 0):
-        raise _fail(p, "image_size", f"expected (2,) positive W, H, found {size!r}")
+    if size.shape != (2,) or size.dtype.kind not in "iuf" or not np.all(np.isfinite(size)) or np.any(size <= 0):
+        raise _fail(p, "image_size", f"expected (2,) positive W, H, found {_brief(size)}")
     seq.image_size = size.astype(np.float64)
     valid = np.asarray(seq.valid)
     if valid.shape != (t,):
         raise _fail(p, "valid", f"expected shape ({t},), found {tuple(valid.shape)}")
     if valid.dtype != np.bool_:
-        if not np.issubdtype(valid.dtype, np.number) or not np.all(np.isin(valid, (0, 1))):
+        if valid.dtype.kind not in "iuf" or not np.all(np.isin(valid, (0, 1))):
             raise _fail(p, "valid", f"expected booleans, found dtype {valid.dtype}")
         valid = valid.astype(bool)
     seq.valid = valid
@@ -191,65 +191,74 @@ def to_arrays(seq: FusedSequence) -> dict[str, np.ndarray]:
     return out
 
 
-def write_fused(path: Union[str, Path], seq: FusedSequence) -> Path:
-    """Validate ``seq`` and write it to ``path`` atomically (a temporary file renamed into place)."""
+def save_npz_atomic(path: Union[str, Path], arrays: dict[str, np.ndarray]) -> Path:
+    """``np.savez(path, **arrays)``, atomically: the archive is written to a temporary file in the same folder,
+    flushed to disk, and renamed over ``path``. A failure at any point leaves ``path`` as it was (absent, or the
+    previous file) and no temporary file behind. The file gets the usual permissions (the umask applies)."""
     path = Path(path)
-    arrays = to_arrays(seq)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.npz", dir=path.parent)
-    os.close(fd)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        np.savez(tmp, **arrays)
+        with open(tmp, "xb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp.exists():
+            tmp.unlink()
     return path
+
+
+def write_fused(path: Union[str, Path], seq: FusedSequence) -> Path:
+    """Validate ``seq`` and write it to ``path`` atomically (see :func:`save_npz_atomic`)."""
+    return save_npz_atomic(path, to_arrays(seq))
+
+
+def _brief(value: Any) -> str:
+    """A value for a one-line message: a few numbers, or its shape and dtype."""
+    arr = np.asarray(value) if not isinstance(value, str) else None
+    if arr is None:
+        return repr(value[:40] + ("..." if len(value) > 40 else ""))
+    if arr.size <= 4 and arr.dtype.kind in "biuf":
+        return str(arr.tolist())
+    return f"an array of shape {tuple(arr.shape)} and dtype {arr.dtype}"
 
 
 def _scalar_string(data: Any, key: str, path: str) -> str:
     arr = data[key]
-    if arr.shape != () or arr.dtype.kind not in "US":
-        raise _fail(path, key, f"expected a string, found {arr.dtype} {tuple(arr.shape)}")
+    if not isinstance(arr, np.ndarray) or arr.shape != () or arr.dtype.kind not in "US":
+        raise _fail(path, key, f"expected a string, found {_brief(arr)}")
     return str(arr.item())
 
 
 def read_fused(path: Union[str, Path]) -> FusedSequence:
-    """Read and validate a fused file. Raises :class:`FusedFileError` on anything off-contract."""
+    """Read and validate a fused file. Raises :class:`FusedFileError` on anything off-contract.
+
+    Members are read by :func:`core.safe_pickle.load_npz` without pickle: each array header is checked against
+    the bytes that follow before anything is allocated, and each member is streamed into its array.
+    """
     p = str(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise FusedFileError("file not found", path=p) from None
-    except Exception as exc:
-        raise FusedFileError(f"not a readable .npz ({type(exc).__name__}: {exc})", path=p) from None
-    with npz as data:
-        keys = set(data.files)
-        missing = [k for k in ["schema"] + _ALL_FIELDS if k not in keys]
-        if missing:
-            raise _fail(p, missing[0], "missing key" + (f" (also missing: {', '.join(missing[1:])})"
-                                                        if len(missing) > 1 else ""))
-        values: dict[str, Any] = {}
-        try:
-            schema = _scalar_string(data, "schema", p)
-            if schema != SCHEMA:
-                raise _fail(p, "schema", f"expected '{SCHEMA}', found '{schema}'")
-            for name in _ALL_FIELDS:
-                if name in _STRING_FIELDS:
-                    values[name] = _scalar_string(data, name, p)
-                elif name == "fps":
-                    fps = data[name]
-                    if fps.shape != () or not np.issubdtype(fps.dtype, np.number):
-                        raise _fail(p, "fps", f"expected a number, found {fps.dtype} {tuple(fps.shape)}")
-                    values[name] = float(fps)
-                else:
-                    values[name] = data[name]
-            extras = {k: data[k] for k in sorted(keys - set(_ALL_FIELDS) - {"schema"})}
-        except FusedFileError:
-            raise
-        except ValueError as exc:  # object arrays (pickles) are refused by allow_pickle=False
-            raise FusedFileError(f"holds data that cannot be read without pickle ({exc})", path=p) from None
-        except Exception as exc:  # truncated member, bad zip entry
-            raise FusedFileError(f"corrupt file ({type(exc).__name__}: {exc})", path=p) from None
+    data = load_npz(path, error=FusedFileError, allow_objects=False)
+    keys = set(data)
+    missing = [k for k in ["schema"] + _ALL_FIELDS if k not in keys]
+    if missing:
+        raise _fail(p, missing[0], "missing key" + (f" (also missing: {', '.join(missing[1:])})"
+                                                    if len(missing) > 1 else ""))
+    values: dict[str, Any] = {}
+    schema = _scalar_string(data, "schema", p)
+    if schema != SCHEMA:
+        raise _fail(p, "schema", f"expected '{SCHEMA}', found {_brief(schema)}")
+    for name in _ALL_FIELDS:
+        if name in _STRING_FIELDS:
+            values[name] = _scalar_string(data, name, p)
+        elif name == "fps":
+            fps = data[name]
+            if fps.shape != () or fps.dtype.kind not in "iuf":
+                raise _fail(p, "fps", f"expected a number, found {_brief(fps)}")
+            values[name] = float(fps)
+        else:
+            values[name] = data[name]
+    extras = {k: data[k] for k in sorted(keys - set(_ALL_FIELDS) - {"schema"})}
     seq = FusedSequence(**values, extras=extras)
     return validate(seq, path=p)

@@ -52,9 +52,17 @@ def compact_basis(posedirs: np.ndarray, tolerance_m: float = 1e-5, weight_limit:
     """
     n_verts, _, n_basis = posedirs.shape
     p = np.asarray(posedirs, dtype=np.float64).reshape(n_verts * 3, n_basis).T  # (486, 3V)
-    u, s, vt = np.linalg.svd(p, full_matrices=False)
+    used = np.flatnonzero(np.abs(p).max(axis=1) > 0.0)  # features that move any vertex at all
+    # SVD through the small Gram matrix of the used rows: P_u P_u^T = W diag(s^2) W^T, V^T = diag(1/s) W^T P_u
+    gram = p[used] @ p[used].T
+    eigval, eigvec = np.linalg.eigh(gram)
+    order = np.argsort(eigval)[::-1]
+    s = np.sqrt(np.clip(eigval[order], 0.0, None))
+    u = np.zeros((n_basis, used.size))
+    u[used] = eigvec[:, order]
     bound = MAX_FEATURE_NORM * np.append(s[1:], 0.0)  # error bound if we keep 1, 2, ... components
     k = int(np.argmax(bound <= tolerance_m)) + 1 if s.size and s[0] > 0 else 0
+    vt = (u[used, :k].T @ p[used]) / s[:k, None] if k else np.zeros((0, p.shape[1]))
     scale = s[:k] * MAX_FEATURE_NORM / weight_limit  # |f @ u_k s_k| <= MAX_FEATURE_NORM s_k
     directions = (vt[:k] * scale[:, None]).reshape(k, n_verts, 3).transpose(1, 2, 0)
     return CorrectiveBasis(directions=np.ascontiguousarray(directions),

@@ -64,3 +64,16 @@ def blender():
         blender_addon.register()
     yield bpy
     bpy.ops.wm.read_factory_settings(use_empty=True)
+
+
+@pytest.fixture(scope="session")
+def extension_zip(tmp_path_factory) -> Path:
+    """``python build.py build --dist <tmp>``: the installable zip, built once per session in a private folder."""
+    import subprocess
+
+    dist = tmp_path_factory.mktemp("dist")
+    out = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--dist", str(dist)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("zip: "))
+    return Path(line.split("zip: ", 1)[1])

@@ -16,15 +16,6 @@ from core.builtin_model import BUILTIN_REVISIONS
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def extension_zip() -> Path:
-    out = subprocess.run([sys.executable, str(ROOT / "build.py"), "build"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stdout + out.stderr
-    line = next(ln for ln in out.stdout.splitlines() if ln.startswith("zip: "))
-    return Path(line.split("zip: ", 1)[1])
-
-
 def test_zip_layout(extension_zip):
     assert extension_zip.name.startswith("smplx_fusion-") and extension_zip.suffix == ".zip"
     with zipfile.ZipFile(extension_zip) as zf:

@@ -29,7 +29,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ..estimates import BodyEstimate
-from .array_checks import as_float_array, check_finite, check_policy, find_key, leading_length, per_frame, require
+from .array_checks import as_float_array, check_policy, find_key, leading_length, per_frame, require
 from .assemble import body_from_rows, rows_variable
 from .frames import frames_by_index, frames_from_key
 from .input_errors import EstimatorInputError
@@ -59,11 +59,18 @@ _SHAPES = {"global_orient": (3,), "body_pose": (21, 3), "jaw_pose": (3,), "leye_
            "left_hand_pose": (15, 3), "right_hand_pose": (15, 3)}
 
 
-def _text(value: Any) -> str:
-    arr = np.asarray(value)
-    item = arr.item() if arr.size == 1 else value
-    if isinstance(item, bytes):
-        item = item.decode("utf-8", "replace")
+def _text(value: Any, path: Path, key: str) -> str:
+    """A string saved as a str, bytes, or a 0-d / one-element array of either."""
+    item = value
+    if isinstance(value, np.ndarray):
+        if value.size != 1:
+            raise EstimatorInputError(f"expected one string, found an array of shape {value.shape}", path=path,
+                                      field=key)
+        item = value.reshape(-1)[0]
+    if isinstance(item, (bytes, np.bytes_)):
+        item = bytes(item).decode("utf-8", "replace")
+    if not isinstance(item, str):
+        raise EstimatorInputError(f"expected a string, found {type(item).__name__}", path=path, field=key)
     return str(item)
 
 
@@ -86,6 +93,7 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
     data = load_mapping(path)
     defaults: dict = {}
     fields: dict = {}
+    names: dict = {}  # field -> the file's own key, for messages
     if "poses" in data:
         poses = as_float_array(data["poses"], path, "poses")
         if poses.ndim != 2 or poses.shape[1] not in (165, 156):
@@ -96,6 +104,7 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
         n = poses.shape[0]
         for name, (a, b) in columns.items():
             fields[name] = poses[:, a:b].reshape((n,) + _SHAPES[name])
+            names[name] = "poses"
         if layout == "smplh-156":
             for name in ("jaw_pose", "leye_pose", "reye_pose"):
                 fields[name] = np.zeros((n, 3))
@@ -105,16 +114,20 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
         rk, root = require(data, ("root_orient", "global_orient"), path)
         n = leading_length(root, path, rk, 3)
         fields["global_orient"] = per_frame(root, n, (3,), path, rk)
+        names["global_orient"] = rk
         bk, body = require(data, ("pose_body", "body_pose"), path)
         fields["body_pose"] = per_frame(body, n, (21, 3), path, bk)
+        names["body_pose"] = bk
         jk = find_key(data, ("pose_jaw", "jaw_pose"))
         fields["jaw_pose"] = per_frame(data[jk], n, (3,), path, jk) if jk else np.zeros((n, 3))
+        names["jaw_pose"] = jk or "pose_jaw"
         if jk is None:
             defaults["jaw_pose"] = "zeros (no pose_jaw)"
         ek = find_key(data, ("pose_eye",))
         if ek:
             eyes = per_frame(data[ek], n, (2, 3), path, ek)
             fields["leye_pose"], fields["reye_pose"] = eyes[:, 0], eyes[:, 1]
+            names["leye_pose"] = names["reye_pose"] = ek
         else:
             fields["leye_pose"] = np.zeros((n, 3))
             fields["reye_pose"] = np.zeros((n, 3))
@@ -123,13 +136,16 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
         if hk:
             hands = per_frame(data[hk], n, (30, 3), path, hk)
             fields["left_hand_pose"], fields["right_hand_pose"] = hands[:, :15], hands[:, 15:]
+            names["left_hand_pose"] = names["right_hand_pose"] = hk
         else:
             fields["left_hand_pose"] = np.zeros((n, 15, 3))
             fields["right_hand_pose"] = np.zeros((n, 15, 3))
             defaults["left_hand_pose, right_hand_pose"] = "zeros = flat hands (no pose_hand)"
     tk, trans = require(data, ("trans", "transl"), path)
     fields["transl"] = per_frame(trans, n, (3,), path, tk)
+    names["transl"] = tk
     bk, betas = require(data, ("betas",), path)
+    names["betas"] = bk
     betas = as_float_array(betas, path, bk)
     if betas.ndim <= 1 or (betas.ndim == 2 and betas.shape[0] == 1 and n != 1):
         fields["betas"] = np.broadcast_to(betas.reshape(1, -1), (n, betas.size)).copy()
@@ -138,6 +154,7 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
     xk = find_key(data, ("expression", "expr"))
     if xk:
         fields["expression"] = rows_variable(data[xk], n, path, xk)
+        names["expression"] = xk
     else:
         fields["expression"] = np.zeros((n, 10))
         defaults["expression"] = "zeros (10 components; the file has none)"
@@ -161,12 +178,12 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
     if gender is not None:
         used_gender = gender
     elif gk:
-        used_gender = _text(data[gk]).strip().lower()
+        used_gender = _text(data[gk], path, gk).strip().lower()
     else:
         used_gender = "neutral"
         defaults["gender"] = "neutral (the file has no gender)"
     if used_gender not in ("neutral", "male", "female"):
-        raise EstimatorInputError(f"unknown gender '{used_gender}' (expected neutral, male or female)",
+        raise EstimatorInputError(f"unknown gender {used_gender[:40]!r} (expected neutral, male or female)",
                                   path=path, field=gk or "gender")
 
     if model_variant is None:
@@ -179,8 +196,6 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
     warnings: list = []
     if frames is None:
         frames = frames_by_index(n)
-    if nonfinite == "raise" and "poses" in data:  # name the file's own key before it is split
-        check_finite(as_float_array(data["poses"], path, "poses"), path, "poses", frames)
     w, h = PLACEHOLDER_IMAGE_SIZE
     K = np.array([[PLACEHOLDER_FOCAL, 0.0, w / 2.0], [0.0, PLACEHOLDER_FOCAL, h / 2.0], [0.0, 0.0, 1.0]])
     fields["camera_K"] = np.broadcast_to(K, (n, 3, 3)).copy()
@@ -199,4 +214,4 @@ def read_amass(path: PathLike, *, fps: Optional[float] = None, default_fps: floa
     if layout == "smplh-156":
         warnings.append(f"{path}: SMPL+H file: betas are SMPL+H shape coefficients, not SMPL-X ones")
     return body_from_rows(fields, frames, where=path, hand_pose_relative_to="flat", model_variant=model_variant,
-                          source=source, image_size=PLACEHOLDER_IMAGE_SIZE, nonfinite=nonfinite)
+                          source=source, image_size=PLACEHOLDER_IMAGE_SIZE, nonfinite=nonfinite, names=names)

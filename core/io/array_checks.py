@@ -31,13 +31,25 @@ def find_key(data: Mapping[str, Any], keys: Union[str, Sequence[str]]) -> Option
     return None
 
 
+def printable(text: Any, limit: int = 40) -> str:
+    """``text`` for a one-line message: at most ``limit`` characters, control characters shown as ``?``."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(text)[:limit])
+
+
+def key_list(data: Mapping[str, Any], limit: int = 24) -> str:
+    """The keys of ``data`` for a message: sorted, at most ``limit`` of them, each at most 40 characters."""
+    names = sorted(printable(k) for k in data.keys())
+    text = ", ".join(names[:limit])
+    return (text + f", ... ({len(names)} keys)" if len(names) > limit else text) or "nothing"
+
+
 def require(data: Mapping[str, Any], keys: Union[str, Sequence[str]], path: PathLike,
             frame: Optional[int] = None) -> tuple[str, Any]:
     """``(key, value)`` for the first of ``keys`` present; otherwise an error listing what the file does hold."""
     key = find_key(data, keys)
     if key is None:
         names = [keys] if isinstance(keys, str) else list(keys)
-        found = ", ".join(sorted(map(str, data.keys()))) or "nothing"
+        found = key_list(data)
         alts = " or ".join(f"'{k}'" for k in names)
         raise EstimatorInputError(f"required key {alts} is missing (the file holds: {found})",
                                   path=path, field=names[0], frame=frame)
@@ -49,18 +61,23 @@ def as_float_array(value: Any, path: PathLike, field: str, frame: Optional[int] 
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor that slipped into a pickle
         raise EstimatorInputError("holds a torch tensor; save numpy arrays (tensor.detach().cpu().numpy())",
                                   path=path, field=field, frame=frame)
+    kind = value.dtype.kind if isinstance(value, np.ndarray) else None
+    if isinstance(value, (str, bytes)) or kind in ("U", "S", "c", "M", "m", "V"):
+        found = f"dtype {value.dtype}" if kind else type(value).__name__
+        raise EstimatorInputError(f"expected numbers, found {found}", path=path, field=field, frame=frame)
     try:
         arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise EstimatorInputError(f"expected numbers, found {type(value).__name__}",
-                                  path=path, field=field, frame=frame) from None
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        what = "a number too large for a float" if isinstance(exc, OverflowError) else type(value).__name__
+        raise EstimatorInputError(f"expected numbers, found {what}", path=path, field=field, frame=frame) from None
     return arr
 
 
 def as_int_list(value: Any, path: PathLike, field: str, frame: Optional[int] = None) -> list[int]:
-    """``value`` (a number or a sequence of numbers) as a list of Python ints, or an error if any is not an integer."""
+    """``value`` (a number or a sequence of numbers) as a list of Python ints, or an error if any is not an integer
+    (or lies beyond +-2**53, where floats stop counting exactly)."""
     arr = as_float_array(value, path, field, frame).reshape(-1)
-    if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
+    if not np.isfinite(arr).all() or (arr != np.round(arr)).any() or (np.abs(arr) > 2.0 ** 53).any():
         raise EstimatorInputError(f"expected integers, found {arr.tolist()[:4]}", path=path, field=field, frame=frame)
     return [int(v) for v in arr]
 
@@ -141,9 +158,10 @@ def nonfinite_rows(arr: np.ndarray) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, path: PathLike, field: str, frame_ids: Sequence[int], *,
                  nonfinite: str = "raise", warnings: Optional[list] = None,
-                 file_of_row: Optional[Sequence[Any]] = None) -> np.ndarray:
+                 file_of_row: Optional[Sequence[Any]] = None, read_as: str = "") -> np.ndarray:
     """Rows of ``arr`` with NaN/Inf: raise for the first (``nonfinite="raise"``), or return the mask and append one
-    warning per field to ``warnings`` (``"invalidate"``). ``file_of_row`` names the per-frame file of each row."""
+    warning per field to ``warnings`` (``"invalidate"``). ``file_of_row`` names the per-frame file of each row;
+    ``read_as`` (e.g. ``expression``) says in the warning what the reader made of the field."""
     check_policy(nonfinite)
     bad = nonfinite_rows(arr)
     if not bad.any():
@@ -159,7 +177,8 @@ def check_finite(arr: np.ndarray, path: PathLike, field: str, frame_ids: Sequenc
     frames = [int(frame_ids[r]) for r in rows]
     shown = ", ".join(map(str, frames[:10])) + (" ..." if len(frames) > 10 else "")
     if warnings is not None:
-        warnings.append(f"{path}: field '{field}': non-finite values in {len(frames)} frame(s) ({shown}); "
+        also = f" (read as {read_as})" if read_as and read_as != field else ""
+        warnings.append(f"{path}: field '{field}'{also}: non-finite values in {len(frames)} frame(s) ({shown}); "
                         f"those rows were marked invalid")
     return bad
 
@@ -170,8 +189,9 @@ def check_rotation_matrices(mats: np.ndarray, path: PathLike, field: str, frame_
     n = mats.shape[0]
     m = mats.reshape(n, -1, 3, 3)
     eye = np.eye(3)
-    err = np.abs(np.einsum("nkij,nkil->nkjl", m, m) - eye).max(axis=(-2, -1))  # (n, k)
-    det = np.linalg.det(m)
+    with np.errstate(invalid="ignore"):  # rows skipped as non-finite may hold NaN
+        err = np.abs(np.einsum("nkij,nkil->nkjl", m, m) - eye).max(axis=(-2, -1))  # (n, k)
+        det = np.linalg.det(m)
     bad = (err > tol) | (np.abs(det - 1.0) > tol)
     if skip_rows is not None:
         bad &= ~skip_rows[:, None]

@@ -53,12 +53,20 @@ def stack_rows(parts: Sequence[np.ndarray], field: str, files: Sequence[Any]) ->
 
 
 def _finite_mask(fields: Mapping[str, np.ndarray], frames: np.ndarray, where: Any, nonfinite: str,
-                 warnings: list, file_of_row: Optional[Sequence[Any]]) -> np.ndarray:
-    bad = np.zeros(len(frames), dtype=bool)
+                 warnings: list, file_of_row: Optional[Sequence[Any]],
+                 names: Optional[Mapping[str, str]] = None) -> np.ndarray:
+    """Rows holding NaN / Inf in any field, checked under the file's own key (``names``: field -> key; fields
+    read from one key, e.g. AMASS ``poses``, are checked together)."""
+    groups: dict[str, list] = {}
     for name, arr in fields.items():
-        if arr is None:
-            continue
-        bad |= check_finite(arr, where, name, frames, nonfinite=nonfinite, warnings=warnings, file_of_row=file_of_row)
+        if arr is not None:
+            key = (names or {}).get(name, name)
+            groups.setdefault(key, []).append((name, np.asarray(arr).reshape(len(frames), -1)))
+    bad = np.zeros(len(frames), dtype=bool)
+    for key, members in groups.items():
+        arr = np.concatenate([a for _, a in members], axis=1) if len(members) > 1 else members[0][1]
+        bad |= check_finite(arr, where, key, frames, nonfinite=nonfinite, warnings=warnings, file_of_row=file_of_row,
+                            read_as=", ".join(name for name, _ in members))
     return bad
 
 
@@ -74,9 +82,9 @@ def body_from_rows(fields: Mapping[str, np.ndarray], frames: np.ndarray, *, wher
                    person_id: Optional[int] = None, image_size: Optional[Sequence[float]] = None,
                    bbox: Optional[np.ndarray] = None, score: Optional[np.ndarray] = None,
                    nonfinite: str = "raise", file_of_row: Optional[Sequence[Any]] = None,
-                   report_order: bool = True) -> BodyEstimate:
+                   report_order: bool = True, names: Optional[Mapping[str, str]] = None) -> BodyEstimate:
     """Build a :class:`BodyEstimate` from row arrays (``fields`` holds every BodyEstimate array but betas/expression
-    may have any width) and their frame numbers."""
+    may have any width) and their frame numbers. ``names`` maps a field to the file's own key for messages."""
     check_policy(nonfinite)
     frames = np.asarray(frames, dtype=np.int64)
     n = len(frames)
@@ -90,7 +98,7 @@ def body_from_rows(fields: Mapping[str, np.ndarray], frames: np.ndarray, *, wher
         per_frame["bbox"] = bbox
     if score is not None:
         per_frame["score"] = score.reshape(n, 1)
-    bad = _finite_mask(per_frame, frames, where, nonfinite, warnings, file_of_row)
+    bad = _finite_mask(per_frame, frames, where, nonfinite, warnings, file_of_row, names)
     valid = layout.present & ~layout.gather(bad, fill=True)
 
     def place(arr: np.ndarray, fill: Any = 0.0) -> np.ndarray:
@@ -134,15 +142,15 @@ def body_from_rows(fields: Mapping[str, np.ndarray], frames: np.ndarray, *, wher
 
 def face_from_rows(fields: Mapping[str, Optional[np.ndarray]], frames: np.ndarray, *, where: Any, source: dict,
                    nonfinite: str = "raise", file_of_row: Optional[Sequence[Any]] = None,
-                   report_order: bool = True) -> FaceEstimate:
+                   report_order: bool = True, names: Optional[Mapping[str, str]] = None) -> FaceEstimate:
     """Build a :class:`FaceEstimate` from row arrays: ``expression``, ``jaw_pose``, ``global_pose``, ``shape``
-    and optional ``cam`` / ``bbox`` (None when absent)."""
+    and optional ``cam`` / ``bbox`` (None when absent). ``names`` maps a field to the file's own key."""
     check_policy(nonfinite)
     frames = np.asarray(frames, dtype=np.int64)
     layout = layout_frames(frames, where, sources=file_of_row, report_order=report_order)
     warnings = list(source.get("warnings", [])) + layout.warnings
     present_fields = {k: v for k, v in fields.items() if v is not None}
-    bad = _finite_mask(present_fields, frames, where, nonfinite, warnings, file_of_row)
+    bad = _finite_mask(present_fields, frames, where, nonfinite, warnings, file_of_row, names)
     valid = layout.present & ~layout.gather(bad, fill=True)
 
     def place(arr: Optional[np.ndarray]) -> Optional[np.ndarray]:

@@ -34,7 +34,7 @@ from ..estimates import FaceEstimate
 from .array_checks import (as_float_array, as_int_list, check_finite, check_policy, find_key, leading_length,
                            per_frame, require)
 from .assemble import face_from_rows, group_by_person, pick_person, rows_variable, stack_rows
-from .frames import FRAME_KEYS, frame_and_index_from_name, frames_by_index, frames_from_key
+from .frames import FRAME_KEYS, MAX_FRAME_NUMBER, frame_and_index_from_name, frames_by_index, frames_from_key
 from .input_errors import EstimatorInputError
 from .loaders import load_json, load_mapping, load_npy
 
@@ -71,7 +71,8 @@ def _box_entries(value: Any, where: Any) -> list[tuple[int, Optional[int], np.nd
         else:
             frame, idx = frame_and_index_from_name(str(key))
             if frame is None:
-                raise EstimatorInputError(f"cannot read a frame number from key '{key}'", path=where, field="bbox")
+                raise EstimatorInputError(f"cannot read a frame number from key {str(key)[:40]!r}", path=where,
+                                          field="bbox")
         entries.append((frame, idx, _one_box(box, where, frame)))
 
     if isinstance(value, Mapping):
@@ -80,6 +81,9 @@ def _box_entries(value: Any, where: Any) -> list[tuple[int, Optional[int], np.nd
         return entries
     if isinstance(value, (list, tuple)) and value and isinstance(value[0], Mapping):
         for item in value:
+            if not isinstance(item, Mapping):
+                raise EstimatorInputError(f"expected every entry to be a mapping, found {type(item).__name__}",
+                                          path=where, field="bbox")
             fk = find_key(item, ("frame", "frame_id", "frame_idx"))
             bk = find_key(item, ("bbox", "box"))
             if fk is None or bk is None:
@@ -88,13 +92,18 @@ def _box_entries(value: Any, where: Any) -> list[tuple[int, Optional[int], np.nd
             if len(frame) != 1:
                 raise EstimatorInputError("each entry needs one frame number", path=where, field=fk)
             idx = item.get("face_index", item.get("detection_index"))
-            idx = None if idx is None else as_int_list(idx, where, "face_index", frame[0])[0]
+            if idx is not None:
+                ids = as_int_list(idx, where, "face_index", frame[0])
+                if len(ids) != 1:
+                    raise EstimatorInputError("each entry needs at most one face index", path=where,
+                                              field="face_index", frame=frame[0])
+                idx = ids[0]
             entries.append((frame[0], idx, _one_box(item[bk], where, frame[0])))
         return entries
     arr = as_float_array(value, where, "bbox")
     if arr.ndim == 2 and arr.shape[1] == 5:
         for row in arr:
-            if row[0] != np.round(row[0]):
+            if not np.isfinite(row[0]) or row[0] != np.round(row[0]) or abs(row[0]) > MAX_FRAME_NUMBER:
                 raise EstimatorInputError("the first column must hold integer frame numbers", path=where,
                                           field="bbox")
             entries.append((int(row[0]), None, _one_box(row[1:], where, int(row[0]))))
@@ -323,6 +332,14 @@ def read_emoca_faces(path: PathLike, *, bbox: Any = None, nonfinite: str = "rais
     box_where, entries = load_face_boxes(bbox) if bbox is not None else (None, None)
     inline = got.inline_boxes
     inline_all = np.concatenate(inline) if entries is None and all(b is not None for b in inline) else None
+    raw_keys = list(got.blocks[0]["raw"]) if got.blocks else []
+
+    def key_of(*options: str) -> str:
+        return next((k for k in raw_keys if k in options), options[0])
+
+    pose_key = key_of("posecode", "pose")
+    names = {"expression": key_of("expcode", "exp"), "global_pose": pose_key, "jaw_pose": pose_key,
+             "shape": key_of("shapecode", "shape"), "cam": "cam", "bbox": "bbox"}
     out = []
     for face, idx in group_by_person(got.faces).items():
         rows_frames = frames[idx]
@@ -358,7 +375,7 @@ def read_emoca_faces(path: PathLike, *, bbox: Any = None, nonfinite: str = "rais
         }
         out.append(face_from_rows(fields, rows_frames, where=path, source=source, nonfinite=nonfinite,
                                   file_of_row=[got.files[i] for i in idx] if per_file else None,
-                                  report_order=not per_file))
+                                  report_order=not per_file, names=names))
     return out
 
 

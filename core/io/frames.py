@@ -29,6 +29,10 @@ FRAME_KEYS = ("frame_ids", "frame_id", "frames", "frame", "frame_idx", "frame_in
 #: Gaps are filled with invalid rows only while the timeline stays below this many rows (or 10x the data).
 MAX_GAP_FILL = 1_000_000
 
+#: Frame numbers beyond +-MAX_FRAME_NUMBER are not footage frames (a 10**12-frame take lasts over a thousand
+#: years at 24 fps); digits in names that large are not read as frame numbers, and keys holding them are errors.
+MAX_FRAME_NUMBER = 10 ** 12
+
 _DIGITS = re.compile(r"\d+")
 _FRAME_AND_INDEX = re.compile(r"^(?:.*?\D)?(\d+)_(\d+)$")
 
@@ -49,7 +53,13 @@ def strip_suffixes(name: str, suffixes: Sequence[str] = ()) -> str:
 def frame_from_name(name: str, suffixes: Sequence[str] = ()) -> Optional[int]:
     """The frame number in a file or folder name: its last run of digits (``frame_000123`` -> 123), or None."""
     runs = _DIGITS.findall(strip_suffixes(name, suffixes))
-    return int(runs[-1]) if runs else None
+    return int(runs[-1].lstrip("0") or "0") if runs and _frame_sized(runs[-1]) else None
+
+
+def _frame_sized(digits: str) -> bool:
+    """Digits small enough to be a frame number (never parses a long run: Python limits int() to 4300 digits)."""
+    significant = digits.lstrip("0") or "0"
+    return len(significant) <= 13 and int(significant) <= MAX_FRAME_NUMBER
 
 
 def frame_and_index_from_name(name: str, suffixes: Sequence[str] = ()) -> tuple[Optional[int], Optional[int]]:
@@ -57,8 +67,8 @@ def frame_and_index_from_name(name: str, suffixes: Sequence[str] = ()) -> tuple[
     ``(frame_from_name(name), None)``."""
     stem = strip_suffixes(name, suffixes)
     match = _FRAME_AND_INDEX.match(stem)
-    if match:
-        return int(match.group(1)), int(match.group(2))
+    if match and _frame_sized(match.group(1)) and _frame_sized(match.group(2)):
+        return int(match.group(1).lstrip("0") or "0"), int(match.group(2).lstrip("0") or "0")
     return frame_from_name(stem), None
 
 
@@ -77,8 +87,8 @@ def frames_from_names(names: Sequence[str], where: Any, suffixes: Sequence[str] 
         return np.arange(len(names), dtype=np.int64)
     for name, p in zip(names, parsed):
         if p is None:
-            raise EstimatorInputError("cannot read a frame number from this name (expected digits, e.g. "
-                                      "000123.npz or frame_000123.pkl)", path=Path(str(where)) / name,
+            raise EstimatorInputError("cannot read a frame number from this name (expected at most 12 digits, "
+                                      "e.g. 000123.npz or frame_000123.pkl)", path=Path(str(where)) / name,
                                       field="frame")
     return np.asarray(parsed, dtype=np.int64)
 
@@ -87,18 +97,25 @@ def frames_from_key(data: Mapping[str, Any], n_rows: int, path: Any) -> tuple[Op
     """``(key, frame numbers)`` from the first frame key present in a batched file, or ``(None, None)``."""
     for key in FRAME_KEYS:
         if key in data:
-            raw = np.asarray(data[key])
+            try:
+                raw = np.asarray(data[key])
+            except (TypeError, ValueError, OverflowError, RecursionError):
+                raise EstimatorInputError("frame numbers must be a list of integers", path=path, field=key) from None
             if raw.ndim == 0:
                 raw = raw.reshape(1)
             if raw.ndim != 1 or raw.shape[0] != n_rows:
                 raise EstimatorInputError(f"expected {n_rows} frame numbers (one per row), found shape "
                                           f"{tuple(raw.shape)}", path=path, field=key)
-            try:
-                as_float = raw.astype(np.float64)
-            except (TypeError, ValueError):
-                raise EstimatorInputError("frame numbers must be integers", path=path, field=key) from None
+            if raw.dtype.kind not in "biuf":
+                raise EstimatorInputError(f"frame numbers must be integers, found dtype {raw.dtype}", path=path,
+                                          field=key)
+            as_float = raw.astype(np.float64)
             if not np.isfinite(as_float).all() or (as_float != np.round(as_float)).any():
                 raise EstimatorInputError("frame numbers must be finite integers", path=path, field=key)
+            if (np.abs(as_float) > MAX_FRAME_NUMBER).any():
+                raise EstimatorInputError(f"frame numbers must lie within +-{MAX_FRAME_NUMBER:.0e}, found "
+                                          f"{as_float[np.abs(as_float) > MAX_FRAME_NUMBER][0]:.6g}", path=path,
+                                          field=key)
             return key, as_float.astype(np.int64)
     return None, None
 

@@ -2,23 +2,22 @@
 
 Nothing here executes code from a file:
 - ``.pkl`` goes through :func:`core.safe_pickle.load_pickle` (numpy arrays and plain containers only);
-- ``.npz`` / ``.npy`` are read with ``allow_pickle=False``; an *object* array inside one (``np.savez(out, **d)``
-  with a dict or a string-object value writes one) is handed to the same restricted unpickler, never to
-  ``pickle``.
+- ``.npz`` / ``.npy`` are read by :mod:`core.safe_pickle` without ``pickle``: an *object* array inside one
+  (``np.savez(out, **d)`` with a dict or a string-object value writes one) is handed to the same restricted
+  unpickler; every array header is checked against the bytes that follow before anything is allocated.
 
 Every failure (missing file, truncated archive, bad JSON) becomes an :class:`EstimatorInputError` naming the file.
 """
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any, Union
 
 import numpy as np
 
-from ..safe_pickle import load_pickle, loads_pickle
+from ..safe_pickle import load_npy_file, load_pickle, short_reason
+from ..safe_pickle import load_npz as safe_load_npz
 from .input_errors import EstimatorInputError
 
 PathLike = Union[str, Path]
@@ -27,67 +26,29 @@ PathLike = Union[str, Path]
 ARRAY_SUFFIXES = (".npz", ".pkl", ".npy", ".json")
 
 
-def _read_npy_bytes(data: bytes, path: str, member: str) -> np.ndarray:
-    """One ``.npy`` payload -> array; object arrays go through the restricted unpickler."""
-    stream = io.BytesIO(data)
-    try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-    except Exception as exc:  # not an npy payload at all
-        raise EstimatorInputError(f"not a readable .npy array ({exc})", path=path, field=member or None) from None
-    if dtype.hasobject:
-        arr = loads_pickle(data[stream.tell():], path=f"{path}[{member}]" if member else path)
-        return np.asarray(arr) if not isinstance(arr, np.ndarray) else arr
-    try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as exc:  # truncated payload
-        raise EstimatorInputError(f"truncated or corrupt array data ({type(exc).__name__}: {exc})",
-                                  path=path, field=member or None) from None
+def _unwrap(value: Any) -> Any:
+    """0-d object arrays (``np.savez(out, key=a_dict)``) become the object they hold."""
+    if isinstance(value, np.ndarray):
+        return value.item() if value.dtype.hasobject and value.ndim == 0 else value
+    return value
 
 
 def load_npz(path: PathLike) -> dict[str, Any]:
-    """All members of an ``.npz`` archive as a dict of arrays (0-d object arrays are unwrapped with ``.item()``)."""
-    path = Path(path)
-    try:
-        archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise EstimatorInputError("file not found", path=path) from None
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise EstimatorInputError(f"not a readable .npz archive, truncated or corrupt ({exc})", path=path) from None
-    out: dict[str, Any] = {}
-    with archive:
-        for info in archive.infolist():
-            name = info.filename
-            key = name[:-4] if name.endswith(".npy") else name
-            try:
-                data = archive.read(info)
-            except Exception as exc:  # CRC error, truncated member
-                raise EstimatorInputError(f"truncated or corrupt archive member ({type(exc).__name__}: {exc})",
-                                          path=path, field=key) from None
-            arr = _read_npy_bytes(data, str(path), key)
-            if isinstance(arr, np.ndarray) and arr.dtype.hasobject and arr.ndim == 0:
-                out[key] = arr.item()
-            else:
-                out[key] = arr
-    return out
+    """All members of an ``.npz`` archive as a dict of arrays (0-d object arrays are unwrapped with ``.item()``).
+
+    Each member is checked and streamed by :func:`core.safe_pickle.load_npz` (headers against the bytes that
+    follow, object arrays through the restricted unpickler).
+    """
+    data = safe_load_npz(path, error=EstimatorInputError, allow_objects=True)
+    return {key: _unwrap(value) for key, value in data.items()}
 
 
 def load_npy(path: PathLike) -> Any:
-    """One ``.npy`` file (object arrays through the restricted unpickler; 0-d object arrays unwrapped)."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise EstimatorInputError("file not found", path=path) from None
-    except OSError as exc:
-        raise EstimatorInputError(f"cannot read the file ({exc.strerror})", path=path) from None
-    arr = _read_npy_bytes(data, str(path), "")
-    if isinstance(arr, np.ndarray) and arr.dtype.hasobject and arr.ndim == 0:
-        return arr.item()
-    return arr
+    """One ``.npy`` file (object arrays through the restricted unpickler; 0-d object arrays unwrapped).
+
+    Plain arrays of 64 MiB or more are memory-mapped read-only rather than read.
+    """
+    return _unwrap(load_npy_file(path, error=EstimatorInputError, allow_objects=True))
 
 
 def load_json(path: PathLike) -> Any:
@@ -97,8 +58,10 @@ def load_json(path: PathLike) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise EstimatorInputError("file not found", path=path) from None
+    except IsADirectoryError:
+        raise EstimatorInputError("expected a JSON file, found a folder", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise EstimatorInputError(f"cannot read the file as UTF-8 text ({exc})", path=path) from None
+        raise EstimatorInputError(f"cannot read the file as UTF-8 text ({short_reason(exc)})", path=path) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -86,7 +86,7 @@ def _param_files(path: Path) -> list[Path]:
 
 def _mats(data: dict, key: str, n: int, path: Path, frame: int) -> np.ndarray:
     _, value = require(data, key, path, frame=frame)
-    arr = np.asarray(value)
+    arr = as_float_array(value, path, key, frame)
     if arr.ndim >= 1 and arr.shape[-1] == 6 and arr.size == 6 * n:
         raise EstimatorInputError("holds 6D rotation codes, not matrices: save the dict after pixie.decode() "
                                   "(as demos/demo_fit_body.py does)", path=path, field=key, frame=frame)
@@ -206,4 +206,6 @@ def read_pixie(path: PathLike, *, crop_scale: float = DEFAULT_CROP_SCALE, crop_f
     }
     return body_from_rows(fields, frames, where=path, hand_pose_relative_to="flat", model_variant="smplx-2020",
                           source=source, image_size=image_size, bbox=bbox, nonfinite=nonfinite,
-                          file_of_row=files if len(files) > 1 else None, report_order=False)
+                          file_of_row=files if len(files) > 1 else None, report_order=False,
+                          names={"global_orient": "global_pose", "betas": "shape", "expression": "exp",
+                                 "transl": "body_cam", "camera_K": "bbox"})

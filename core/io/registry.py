@@ -10,6 +10,7 @@ from typing import Any, Mapping, Optional, Union
 
 from ..estimates import BodyEstimate, FaceEstimate, HandDetections
 from .amass import read_amass
+from .array_checks import key_list
 from .emoca import is_codes_folder, read_emoca, read_emoca_faces
 from .input_errors import EstimatorInputError
 from .loaders import ARRAY_SUFFIXES, load_any
@@ -41,8 +42,19 @@ FACE_FORMATS = ("emoca",)
 HAND_FORMATS = ("wilor",)
 
 
+#: What gives each format away, for one-line error messages (the full descriptions are in :data:`FORMATS`).
+FORMAT_HINTS: dict[str, str] = {
+    "smpler-x": "smplx/<frame>_<id>.npz + meta/*.json",
+    "smplest-x": "smplx_root_pose, smplx_body_pose, ...",
+    "pixie": "<name>_param.pkl",
+    "amass": "poses + trans, or root_orient + pose_body",
+    "emoca": "save_codes folders or expcode + posecode",
+    "wilor": "pred_mano_params + pred_cam",
+}
+
+
 def _format_list() -> str:
-    return "; ".join(f"{name}: {text}" for name, text in FORMATS.items())
+    return ", ".join(f"{name} ({FORMAT_HINTS[name]})" for name in FORMATS) + " (details: core.io.FORMATS)"
 
 
 def format_of_mapping(data: Mapping[str, Any]) -> Optional[str]:
@@ -69,7 +81,7 @@ def _keys_of(path: Path) -> tuple[Optional[str], list]:
         content = content[0]
     if not isinstance(content, Mapping):
         return None, []
-    return format_of_mapping(content), sorted(map(str, content.keys()))
+    return format_of_mapping(content), [key_list(content)]
 
 
 def detect_format(path: PathLike) -> str:

@@ -219,7 +219,11 @@ def _image_size(data: dict, meta: Optional[dict], path: Path) -> Optional[np.nda
     for src in (meta or {}, data):
         key = find_key(src, ("img_size", "image_size", "img_shape"))
         if key is not None:
-            arr = as_float_array(src[key], path, key).reshape(-1, 2)
+            arr = as_float_array(src[key], path, key)
+            if arr.size < 2 or arr.size % 2 or not np.isfinite(arr).all() or (arr <= 0).any():
+                raise EstimatorInputError(f"expected positive (W, H) pairs, found {arr.size} value(s)", path=path,
+                                          field=key)
+            arr = arr.reshape(-1, 2)
             if not np.allclose(arr, arr[0]):
                 raise EstimatorInputError("the image size changes between rows", path=path, field=key)
             return arr[0]
@@ -297,6 +301,7 @@ def _people(path: PathLike, keymap: dict, fmt: str, image_size: Optional[Sequenc
     have_score = all(s is not None for s in rows.score)
     score = np.concatenate(rows.score) if have_score else None
     size = image_size if image_size is not None else found_size
+    names = dict(keymap, camera_K="focal" if any("focal" in c for c in info["camera"]) else "bbox", bbox="bbox")
     out = []
     for pid, idx in group_by_person(rows.persons).items():
         source = {
@@ -315,7 +320,7 @@ def _people(path: PathLike, keymap: dict, fmt: str, image_size: Optional[Sequenc
             hand_pose_relative_to="mean", model_variant="smplx-v1.1", source=source, person_id=pid,
             image_size=size, bbox=None if bbox is None else bbox[idx], score=None if score is None else score[idx],
             nonfinite=nonfinite, file_of_row=[rows.files[i] for i in idx] if path.is_dir() else None,
-            report_order=not path.is_dir()))
+            report_order=not path.is_dir(), names=names))
     return out
 
 

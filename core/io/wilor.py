@@ -36,7 +36,7 @@ import numpy as np
 from ..estimates import HandDetections
 from ..rotations import axis_angle_to_matrix
 from .array_checks import (as_float_array, as_int_list, check_finite, check_policy, check_rotation_matrices, find_key,
-                           per_frame, require)
+                           key_list, per_frame, require)
 from .frames import FRAME_KEYS, frame_and_index_from_name, frames_from_key
 from .input_errors import EstimatorInputError
 from .loaders import load_any
@@ -88,12 +88,8 @@ def _rotations(value: Any, n: int, joints: int, path: Any, key: str) -> tuple[np
 
 def _block(data: Mapping[str, Any], path: Any, name_frame: Optional[int], name_index: Optional[int]) -> dict:
     rk, right = require(data, ("is_right", "right"), path, frame=name_frame)
-    right = np.asarray(right).reshape(-1)
-    n = right.size
-    try:
-        right_f = right.astype(np.float64)
-    except (TypeError, ValueError):
-        raise EstimatorInputError("expected 0/1 or booleans", path=path, field=rk, frame=name_frame) from None
+    right_f = as_float_array(right, path, rk, name_frame).reshape(-1)
+    n = right_f.size
     if not np.isin(right_f, (0.0, 1.0)).all():
         raise EstimatorInputError(f"expected 0/1 or booleans, found {right_f[~np.isin(right_f, (0.0, 1.0))][0]!r}",
                                   path=path, field=rk, frame=name_frame)
@@ -103,7 +99,7 @@ def _block(data: Mapping[str, Any], path: Any, name_frame: Optional[int], name_i
         key, value = _mano_value(data, name)
         if key is None:
             raise EstimatorInputError(f"required key '{_NESTED}.{name}' (or '{name}') is missing (the file holds: "
-                                      f"{', '.join(sorted(map(str, data.keys())))})", path=path,
+                                      f"{key_list(data)})", path=path,
                                       field=f"{_NESTED}.{name}", frame=name_frame)
         mats, was_aa = _rotations(value, n, joints, path, key)
         out[name] = mats[:, 0] if joints == 1 else mats
