@@ -1,0 +1,642 @@
+"""Validation in Blender: read the displayed take back from the rig, run the checks, show and fix the results.
+
+What is validated is what the user sees: the bone rotations and locations, the expression and pose-corrective
+weights are read from the F-curves (their keys, or ``FCurve.evaluate`` where keys were edited or removed), the
+betas from the ``Shape###`` sliders; the source fused file supplies only what the rig does not hold (camera,
+fps, provenance and extras). The rig's channels are inverted exactly (``pose_channels`` derivation):
+``R_j = A^T B_j Q_j B_j^T A`` and ``R_0 = C^T B_0 Q_0 B_0^T A``, and ``transl`` from the root bone's location.
+The displayed skeleton (bone heads, Blender's own pose-matrix chain, user edits of bone locations included) feeds
+the symmetry and temporal checks.
+
+Every check here is numpy-only (``core.validate``; Blender's Python has numpy but neither scipy nor torch), so
+``Validate`` runs in-process. The mesh is skinned with numpy LBS of the vertices the penetration test needs, with
+the pose correctives when the rig has them, as the rig deforms it. The one fix that needs scipy (re-smoothing)
+runs in-process when scipy is importable and otherwise through ``python -m core validate --fix smooth`` with the
+interpreter set in the add-on preferences (``core_subprocess``).
+
+Fixes write the changed frames back into the existing F-curves' keys in bulk (``keyframe_points.foreach_set``,
+the same path as ``animation.write_fcurves``; never ``keyframe_insert``). On failure every edit is restored.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import bpy
+import numpy as np
+from bpy_extras import anim_utils
+
+from . import animation, rig_builder
+from .axes import CAMERA_TO_BLENDER, MODEL_TO_BLENDER, model_to_blender
+from .core.body_model import BodyModel, load_body_model
+from .core.errors import FusionError
+from .core.fused_file import FusedSequence, read_fused, write_fused
+from .core.pose_correctives import pose_feature
+from .core.rotations import matrix_to_axis_angle, quaternion_wxyz_to_matrix
+from .core.skeleton import JOINT_NAMES, PARENTS
+from .core.validate import fixes as fixes_mod
+from .core.validate.posing import with_full_pose
+from .core.validate.result import Thresholds, ValidationResult
+from .core.validate.run import run_checks
+from .core_subprocess import run_core, core_interpreter  # noqa: I001 (order keeps the zip test happy)
+from .importer import FIRST_FRAME, corrective_basis
+from .pose_channels import compute_pose_channels
+
+MARKER_PREFIX = "VAL:"
+COLOR_ATTRIBUTE = "validation_penetration"
+#: Depth (metres) shown as full red on the mesh.
+COLOR_FULL_DEPTH_M = 0.05
+FIX_ITEMS = (("CLAMP_JOINT_LIMITS", "Clamp to joint limits", "Pull joints back inside the ROM table (soft limit)",
+              "clamp_joint_limits"),
+             ("INTERPOLATE", "Interpolate frames", "Replace frames by SLERP between their neighbours", "interpolate"),
+             ("SMOOTH", "Re-smooth", "Run the zero-phase smoothing again on the frames", "smooth"),
+             ("CLAMP_BETAS", "Clamp shape", "Pull betas beyond the shape threshold back inside", "clamp_betas"))
+FIX_CORE_NAME = {item[0]: item[3] for item in FIX_ITEMS}
+
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, message: str) -> None:
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ the avatar
+
+
+def find_avatar(context: bpy.types.Context) -> tuple[bpy.types.Object, bpy.types.Object]:
+    """The imported armature and its body mesh: from the active object, else the scene's only avatar."""
+    obj = context.active_object
+    while obj is not None and not (obj.type == "ARMATURE" and "smplx_fusion_source" in obj):
+        obj = obj.parent
+    if obj is None:
+        avatars = [ob for ob in context.scene.objects if ob.type == "ARMATURE" and "smplx_fusion_source" in ob]
+        if len(avatars) != 1:
+            raise FusionError("select an imported SMPL-X avatar (its armature or body mesh) to validate"
+                              if avatars else "no imported SMPL-X avatar in this scene (File > Import > Fused "
+                                              "SMPL-X first)")
+        obj = avatars[0]
+    meshes = [ob for ob in obj.children if ob.type == "MESH" and ob.data.shape_keys is not None]
+    if not meshes:
+        raise FusionError(f"the avatar '{obj.name}' has no body mesh with shape keys", field="mesh")
+    return obj, meshes[0]
+
+
+def _channelbag(owner: Optional[bpy.types.ID]) -> Any:
+    adt = getattr(owner, "animation_data", None)
+    if adt is None or adt.action is None or adt.action_slot is None:
+        return None
+    return anim_utils.action_get_channelbag_for_slot(adt.action, adt.action_slot)
+
+
+def _curve(cb: Any, path: str, index: int) -> Optional[bpy.types.FCurve]:
+    return None if cb is None else cb.fcurves.find(path, index=index)
+
+
+def _keys(fc: bpy.types.FCurve) -> np.ndarray:
+    n = len(fc.keyframe_points)
+    co = np.empty(2 * n, dtype=np.float32)
+    fc.keyframe_points.foreach_get("co", co)
+    return co
+
+
+def curve_values(fc: Optional[bpy.types.FCurve], frames: np.ndarray, default: float) -> np.ndarray:
+    """(T,) values of ``fc`` at ``frames``: its keys where they sit exactly on the frames, else evaluated."""
+    if fc is None:
+        return np.full(frames.shape[0], float(default))
+    co = _keys(fc)
+    if co.size == 2 * frames.shape[0] and np.array_equal(co[0::2], frames.astype(np.float32)) and \
+            len(fc.modifiers) == 0:
+        return co[1::2].astype(np.float64)
+    return np.array([fc.evaluate(float(f)) for f in frames], dtype=np.float64)
+
+
+def bone_rest_matrices(arm: bpy.types.Object) -> np.ndarray:
+    """(55, 4, 4) ``bone.matrix_local`` (armature space) in SMPL-X joint order."""
+    bones = arm.data.bones
+    flat = np.empty(len(bones) * 16, dtype=np.float32)
+    bones.foreach_get("matrix_local", flat)
+    mats = flat.reshape(-1, 4, 4).transpose(0, 2, 1).astype(np.float64)
+    order = []
+    for name in JOINT_NAMES:
+        i = bones.find(name)
+        if i < 0:
+            raise FusionError(f"the armature has no bone '{name}'", path=arm.name, field="bones")
+        order.append(i)
+    return mats[order]
+
+
+def _orthonormal(rot: np.ndarray) -> np.ndarray:
+    u, _, vt = np.linalg.svd(rot)
+    return u @ vt
+
+
+@dataclass
+class TakeReadback:
+    """The take as displayed.
+
+    Attributes:
+        arm, mesh: the avatar.
+        seq: the take (pose, transl, betas, expression from the rig; the rest from the source file).
+        model: its body model.
+        rest_joints_model: (55, 3) rest joints from the betas, model frame (the bones' rests).
+        bone_rest: (55, 4, 4) bones' ``matrix_local``.
+        displayed_joints: (T, 55, 3) the displayed skeleton in the camera frame, metres.
+        frames: (T,) Blender frames of the file's rows.
+        correctives: the rig's pose-corrective mode (``COMPACT``, ``FULL`` or ``NONE``).
+        quaternions, locations: (T, 55, 4), (T, 55, 3) the channels read.
+    """
+
+    arm: bpy.types.Object
+    mesh: bpy.types.Object
+    seq: FusedSequence
+    model: BodyModel
+    rest_joints_model: np.ndarray
+    bone_rest: np.ndarray
+    displayed_joints: np.ndarray
+    frames: np.ndarray
+    correctives: str
+    quaternions: np.ndarray
+    locations: np.ndarray
+
+
+def read_take(arm: bpy.types.Object, mesh: bpy.types.Object) -> TakeReadback:
+    """Read the displayed take back from the rig (see the module docstring)."""
+    source = str(arm.get("smplx_fusion_source", ""))
+    if not source or not Path(source).is_file():
+        raise FusionError("the take's source file is missing (validation reads the camera and extras from it)",
+                          path=source or arm.name, field="smplx_fusion_source")
+    base = read_fused(source)
+    model = load_body_model(str(arm.get("smplx_fusion_model", "")), base.gender)
+    t = base.num_frames
+    if int(arm.get("smplx_fusion_frames", t)) != t:
+        raise FusionError(f"the rig holds {arm.get('smplx_fusion_frames')} frames, its source {t}",
+                          path=source, field="frames")
+    frames = FIRST_FRAME + np.arange(t, dtype=np.float64)
+    key = mesh.data.shape_keys
+    betas = np.array(base.betas, dtype=np.float64)
+    for k in range(min(betas.shape[0], model.num_betas)):
+        kb = key.key_blocks.get(f"Shape{k:03d}")
+        if kb is not None:
+            betas[k] = kb.value
+    key_cb = _channelbag(key)
+    expression = np.array(base.expression, dtype=np.float64)
+    for k in range(min(expression.shape[1], model.num_expression)):
+        kb = key.key_blocks.get(f"Exp{k:03d}")
+        if kb is not None:
+            expression[:, k] = curve_values(_curve(key_cb, f'key_blocks["Exp{k:03d}"].value', 0), frames, kb.value)
+    arm_cb = _channelbag(arm)
+    quat = np.empty((t, len(JOINT_NAMES), 4))
+    loc = np.empty((t, len(JOINT_NAMES), 3))
+    for j, name in enumerate(JOINT_NAMES):
+        pb = arm.pose.bones[name]
+        for k in range(4):
+            quat[:, j, k] = curve_values(_curve(arm_cb, f'pose.bones["{name}"].rotation_quaternion', k), frames,
+                                         pb.rotation_quaternion[k])
+        for k in range(3):
+            loc[:, j, k] = curve_values(_curve(arm_cb, f'pose.bones["{name}"].location', k), frames, pb.location[k])
+    rest = bone_rest_matrices(arm)
+    b = _orthonormal(rest[:, :3, :3])
+    a, c = MODEL_TO_BLENDER, CAMERA_TO_BLENDER
+    q_rot = quaternion_wxyz_to_matrix(quat)  # (T, 55, 3, 3)
+    left = np.swapaxes(a, 0, 1) @ b  # A^T B_j
+    left0 = c.T @ b[0]
+    right = np.swapaxes(b, -1, -2) @ a  # B_j^T A
+    local = left[None] @ q_rot @ right[None]
+    local[:, 0] = left0[None] @ q_rot[:, 0] @ right[0][None]
+    n_b = min(betas.shape[0], model.num_betas)
+    rest_joints_model = model.rest_joints(betas[:n_b])
+    n_e = min(expression.shape[1], model.num_expression)
+    delta = model.expression_joint_offsets(expression[:, :n_e]) if n_e else np.zeros((t, len(JOINT_NAMES), 3))
+    moved_root = delta[:, 0] - np.einsum("tab,tb->ta", local[:, 0], delta[:, 0])
+    root_world = loc[:, 0] @ b[0].T
+    j0 = rest_joints_model[0]
+    transl = (root_world + a @ j0) @ c - j0 - moved_root
+    world = np.array(arm.matrix_world, dtype=np.float64)
+    if not np.allclose(world, np.eye(4), atol=1e-9):
+        # the armature object was moved: what the camera sees is the root carried by the object's transform
+        m_rot = _orthonormal(world[:3, :3])
+        to_cam = c.T @ m_rot @ c  # the object's rotation in the camera frame
+        joint0 = j0 + delta[:, 0]
+        root_cam = transl + joint0
+        transl = root_cam @ to_cam.T + world[:3, 3] @ c - joint0
+        local[:, 0] = to_cam[None] @ local[:, 0]
+    full_pose = matrix_to_axis_angle(local)
+    seq = with_full_pose(base, full_pose)
+    seq.betas = betas
+    seq.expression = expression
+    seq.transl = transl
+    displayed = displayed_skeleton(arm, rest, quat, loc)
+    # the bone heads sit at the betas-only rest joints; SMPL-X's joints also carry the expression shift
+    glob = np.empty_like(local)
+    glob[:, 0] = local[:, 0]
+    for j in range(1, len(JOINT_NAMES)):  # joints, each step batched over frames
+        glob[:, j] = glob[:, PARENTS[j]] @ local[:, j]
+    displayed = displayed + np.einsum("tjab,tjb->tja", glob, delta)
+    return TakeReadback(arm=arm, mesh=mesh, seq=seq, model=model, rest_joints_model=rest_joints_model,
+                        bone_rest=rest, displayed_joints=displayed, frames=frames,
+                        correctives=str(arm.get("smplx_fusion_pose_correctives", "NONE")), quaternions=quat,
+                        locations=loc)
+
+
+def displayed_skeleton(arm: bpy.types.Object, rest: np.ndarray, quat: np.ndarray, loc: np.ndarray) -> np.ndarray:
+    """(T, 55, 3) bone heads in the camera frame from Blender's pose chain:
+    ``pose_j = pose_parent (rest_parent^-1 rest_j) T(loc_j) R(quat_j)``, then the object's world matrix."""
+    t = quat.shape[0]
+    basis = np.broadcast_to(np.eye(4), (t, len(JOINT_NAMES), 4, 4)).copy()
+    basis[..., :3, :3] = quaternion_wxyz_to_matrix(quat)
+    basis[..., :3, 3] = loc
+    pose = np.empty_like(basis)
+    inv_rest = np.linalg.inv(rest)
+    pose[:, 0] = rest[0][None] @ basis[:, 0]
+    for j in range(1, len(JOINT_NAMES)):
+        p = int(PARENTS[j])
+        pose[:, j] = pose[:, p] @ (inv_rest[p] @ rest[j])[None] @ basis[:, j]
+    world = np.array(arm.matrix_world, dtype=np.float64)
+    heads = pose[..., :3, 3] @ world[:3, :3].T + world[:3, 3]
+    return heads @ CAMERA_TO_BLENDER  # Blender world -> OpenCV camera frame
+
+
+# ------------------------------------------------------------------------------------------------ validating
+
+
+def thresholds_from(settings: Any) -> Thresholds:
+    th = Thresholds()
+    for name in th.as_dict():
+        setattr(th, name, float(getattr(settings, name)))
+    return th
+
+
+def validate_take(context: bpy.types.Context, progress: Progress = _no_progress
+                  ) -> tuple[TakeReadback, ValidationResult]:
+    """Read the displayed take and run every check on it (numpy only)."""
+    settings = context.scene.smplx_fusion_validation
+    arm, mesh = find_avatar(context)
+    progress(0, 10, "reading the take from the rig")
+    rb = read_take(arm, mesh)
+    evidence = None
+    if settings.evidence_path:
+        from .core.validate.command import read_evidence
+
+        evidence = read_evidence(bpy.path.abspath(settings.evidence_path))
+
+    def step(done: int, total: int, message: str) -> None:
+        progress(done + 1, total + 1, message)
+
+    result = run_checks(rb.seq, rb.model, thresholds_from(settings), evidence=evidence,
+                        displayed_joints=rb.displayed_joints, mesh="numpy",
+                        pose_correctives=rb.correctives != "NONE", progress=step)
+    return rb, result
+
+
+class SceneEdits:
+    """Remembers the validation's own scene state (markers, results, colour attribute) to restore on failure."""
+
+    def __init__(self, scene: bpy.types.Scene, mesh: Optional[bpy.types.Object]) -> None:
+        self.scene = scene
+        self.markers = [(m.name, m.frame) for m in scene.timeline_markers if m.name.startswith(MARKER_PREFIX)]
+        self.mesh = mesh
+        self.had_attribute = mesh is not None and COLOR_ATTRIBUTE in mesh.data.color_attributes
+
+    def restore(self) -> None:
+        markers = self.scene.timeline_markers
+        for m in [m for m in markers if m.name.startswith(MARKER_PREFIX)]:
+            markers.remove(m)
+        for name, frame in self.markers:
+            markers.new(name, frame=frame)
+        if self.mesh is not None and not self.had_attribute:
+            attr = self.mesh.data.color_attributes.get(COLOR_ATTRIBUTE)
+            if attr is not None:
+                self.mesh.data.color_attributes.remove(attr)
+
+
+def clear_markers(scene: bpy.types.Scene) -> int:
+    markers = scene.timeline_markers
+    old = [m for m in markers if m.name.startswith(MARKER_PREFIX)]
+    for m in old:
+        markers.remove(m)
+    return len(old)
+
+
+def show_results(context: bpy.types.Context, rb: TakeReadback, result: ValidationResult) -> dict[str, int]:
+    """Markers on flagged frames (``VAL:<check>``), the worst-frames list, the summary and the mesh colours."""
+    scene = context.scene
+    settings = scene.smplx_fusion_validation
+    clear_markers(scene)
+    placed = 0
+    for name, check in result.checks.items():
+        for f in check.flagged_frames:
+            if placed >= settings.max_markers:
+                break
+            scene.timeline_markers.new(f"{MARKER_PREFIX}{name}", frame=int(FIRST_FRAME + f))
+            placed += 1
+    settings.rows.clear()
+    for row in result.worst_frames(limit=settings.max_rows):
+        item = settings.rows.add()
+        item.frame = int(FIRST_FRAME + row["frame"])
+        item.check = row["check"]
+        item.score = float(row["score"])
+        item.unit = result.checks[row["check"]].unit
+        item.culprits = ", ".join(row["culprits"])
+    settings.row_index = 0
+    counts = {name: int(c.flags.sum()) for name, c in result.checks.items()}
+    flagged = int(result.any_flags().sum())
+    settings.summary = f"{flagged} of {result.num_frames} frames flagged"
+    settings.check_counts = json.dumps({name: [c.status, counts[name]] for name, c in result.checks.items()})
+    settings.armature = rb.arm.name
+    paint_penetration(rb.mesh, result.checks["penetration"].details.get("_vertex_depth"))
+    return {"markers": placed, "flagged_frames": flagged}
+
+
+def paint_penetration(mesh_obj: bpy.types.Object, vertex_depth: Optional[np.ndarray]) -> None:
+    """A point colour attribute: white where nothing penetrates, red at ``COLOR_FULL_DEPTH_M`` and deeper."""
+    me = mesh_obj.data
+    n = len(me.vertices)
+    depth = np.zeros(n) if vertex_depth is None or len(vertex_depth) != n else np.asarray(vertex_depth)
+    attr = me.color_attributes.get(COLOR_ATTRIBUTE)
+    if attr is None:
+        attr = me.color_attributes.new(COLOR_ATTRIBUTE, "FLOAT_COLOR", "POINT")
+    level = np.clip(depth / COLOR_FULL_DEPTH_M, 0.0, 1.0)
+    rgba = np.stack([np.ones(n), 1.0 - level, 1.0 - level, np.ones(n)], axis=1).astype(np.float32)
+    attr.data.foreach_set("color", rgba.ravel())
+    me.color_attributes.active_color = attr
+    me.update()
+
+
+# ------------------------------------------------------------------------------------------------ fixing
+
+
+class CurveBackup:
+    """Keys of every F-curve a fix touches, written back on failure."""
+
+    def __init__(self) -> None:
+        self._saved: list[tuple[bpy.types.FCurve, np.ndarray]] = []
+        self._created: list[tuple[Any, bpy.types.FCurve]] = []
+
+    def save(self, fc: bpy.types.FCurve) -> None:
+        self._saved.append((fc, _keys(fc)))
+
+    def created(self, cb: Any, fc: bpy.types.FCurve) -> None:
+        self._created.append((cb, fc))
+
+    def restore(self) -> None:
+        for fc, co in reversed(self._saved):
+            if len(fc.keyframe_points) != co.size // 2:
+                fc.keyframe_points.clear()
+                fc.keyframe_points.add(co.size // 2)
+            fc.keyframe_points.foreach_set("co", co)
+            fc.update()
+        for cb, fc in self._created:
+            cb.fcurves.remove(fc)
+
+
+def _segments(rows: np.ndarray) -> list[tuple[int, int]]:
+    if rows.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > 1)
+    return list(zip(np.concatenate([[rows[0]], rows[breaks + 1]]).tolist(),
+                    np.concatenate([rows[breaks], [rows[-1]]]).tolist()))
+
+
+def align_signs(new: np.ndarray, old: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """(T, J, 4) new quaternions, sign-flipped per joint and per run of ``rows`` to meet the old keys next to it."""
+    out = new.copy()
+    t = new.shape[0]
+    inside = np.zeros(t, dtype=bool)
+    inside[rows] = True
+    for a, b in _segments(rows):
+        ref = a - 1 if a > 0 else (b + 1 if b + 1 < t else None)
+        if ref is None or inside[ref]:
+            continue
+        sign = np.where(np.einsum("jk,jk->j", new[ref], old[ref]) < 0.0, -1.0, 1.0)
+        out[a:b + 1] *= sign[None, :, None]
+    return out
+
+
+def _write_rows(cb: Any, owner_slot: tuple[bpy.types.Action, bpy.types.ActionSlot], path: str, index: int,
+                group: str, frames: np.ndarray, rows: np.ndarray, values: np.ndarray, backup: CurveBackup,
+                default: float) -> None:
+    """Set the keys of rows ``rows`` of one channel to ``values[rows]`` in bulk; a missing curve is created with
+    every frame (``animation.write_fcurves``); a curve whose keys do not sit on the frames is re-keyed."""
+    fc = cb.fcurves.find(path, index=index) if cb is not None else None
+    if fc is None:
+        if np.allclose(values[rows], default):
+            return
+        full = np.full(frames.shape[0], float(default))
+        full[rows] = values[rows]
+        action, slot = owner_slot
+        animation.write_fcurves(action, slot, [(path, index, group)], frames, full[:, None])
+        cb = anim_utils.action_get_channelbag_for_slot(action, slot)
+        backup.created(cb, cb.fcurves.find(path, index=index))
+        return
+    backup.save(fc)
+    co = _keys(fc)
+    if co.size == 2 * frames.shape[0] and np.array_equal(co[0::2], frames.astype(np.float32)):
+        co[2 * rows + 1] = values[rows].astype(np.float32)
+        fc.keyframe_points.foreach_set("co", co)
+    else:  # keys edited by hand: key every frame, keeping what is displayed elsewhere
+        full = np.array([fc.evaluate(float(f)) for f in frames])
+        full[rows] = values[rows]
+        fc.keyframe_points.clear()
+        fc.keyframe_points.add(frames.shape[0])
+        new_co = np.empty((frames.shape[0], 2), dtype=np.float32)
+        new_co[:, 0], new_co[:, 1] = frames, full
+        fc.keyframe_points.foreach_set("co", new_co.ravel())
+        linear = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+        fc.keyframe_points.foreach_set("interpolation", np.full(frames.shape[0], linear, dtype=np.int32))
+    fc.update()
+
+
+def _owner(owner: bpy.types.ID) -> tuple[bpy.types.Action, bpy.types.ActionSlot]:
+    adt = owner.animation_data
+    if adt is None or adt.action is None or adt.action_slot is None:
+        raise FusionError(f"'{owner.name}' has no assigned action to write into", field="animation")
+    return adt.action, adt.action_slot
+
+
+def write_take(rb: TakeReadback, new_seq: FusedSequence, rows: np.ndarray, backup: CurveBackup) -> None:
+    """Write rows ``rows`` of ``new_seq`` into the rig's F-curves (rotations, locations, expression and
+    pose-corrective weights), in bulk."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.size == 0:
+        return
+    b = _orthonormal(rb.bone_rest[:, :3, :3])
+    channels = compute_pose_channels(new_seq, rb.model, rb.rest_joints_model, b)
+    quat = align_signs(channels.quaternion_wxyz, rb.quaternions, rows)
+    arm_cb, arm_slot = _channelbag(rb.arm), _owner(rb.arm)
+    for j, name in enumerate(JOINT_NAMES):
+        for k in range(4):
+            _write_rows(arm_cb, arm_slot, f'pose.bones["{name}"].rotation_quaternion', k, name, rb.frames, rows,
+                        quat[:, j, k], backup, 1.0 if k == 0 else 0.0)
+        for k in range(3):
+            _write_rows(arm_cb, arm_slot, f'pose.bones["{name}"].location', k, name, rb.frames, rows,
+                        channels.location[:, j, k], backup, 0.0)
+    key = rb.mesh.data.shape_keys
+    key_cb = _channelbag(key)
+    n_e = min(new_seq.expression.shape[1], rb.model.num_expression)
+    if n_e and key_cb is not None:
+        key_slot = _owner(key)
+        for k in range(n_e):
+            if key.key_blocks.get(f"Exp{k:03d}") is not None:
+                _write_rows(key_cb, key_slot, f'key_blocks["Exp{k:03d}"].value', 0, "Expression", rb.frames,
+                            rows, new_seq.expression[:, k], backup, 0.0)
+    basis = _corrective_basis(rb.model, rb.correctives)
+    if basis is not None and basis.directions.shape[2] and key_cb is not None:
+        weights = pose_feature(new_seq.full_pose()) @ basis.feature_to_weight
+        key_slot = _owner(key)
+        for k in range(weights.shape[1]):
+            if key.key_blocks.get(f"Pose{k:03d}") is not None:
+                _write_rows(key_cb, key_slot, f'key_blocks["Pose{k:03d}"].value', 0, "Pose correctives",
+                            rb.frames, rows, weights[:, k], backup, 0.0)
+
+
+_BASIS_CACHE: dict[tuple[str, str, int], Any] = {}
+
+
+def _corrective_basis(model: BodyModel, mode: str) -> Any:
+    """``importer.corrective_basis``, remembered per model file and mode (its SVD takes seconds)."""
+    key = (model.path, mode, model.num_vertices)
+    if key not in _BASIS_CACHE:
+        _BASIS_CACHE.clear()
+        _BASIS_CACHE[key] = corrective_basis(model, mode)
+    return _BASIS_CACHE[key]
+
+
+class BoneBackup:
+    """Edit-bone heads, tails and rolls, restored on failure (the betas fix moves the rests)."""
+
+    def __init__(self, context: bpy.types.Context, arm: bpy.types.Object) -> None:
+        self.context, self.arm = context, arm
+        self.saved: Optional[dict[str, tuple]] = None
+
+    def save(self) -> None:
+        with _edit_mode(self.context, self.arm) as bones:
+            self.saved = {eb.name: (tuple(eb.head), tuple(eb.tail), eb.roll) for eb in bones}
+
+    def restore(self) -> None:
+        if self.saved is None:
+            return
+        with _edit_mode(self.context, self.arm) as bones:
+            for eb in bones:
+                if eb.name in self.saved:
+                    eb.head, eb.tail, eb.roll = self.saved[eb.name]
+
+
+class _edit_mode:
+    def __init__(self, context: bpy.types.Context, arm: bpy.types.Object) -> None:
+        self.context, self.arm = context, arm
+
+    def __enter__(self) -> Any:
+        layer = self.context.view_layer
+        self.previous = layer.objects.active
+        layer.objects.active = self.arm
+        bpy.ops.object.mode_set(mode="EDIT")
+        return self.arm.data.edit_bones
+
+    def __exit__(self, *exc: Any) -> None:
+        bpy.ops.object.mode_set(mode="OBJECT")
+        self.context.view_layer.objects.active = self.previous
+
+
+def move_bone_rests(context: bpy.types.Context, arm: bpy.types.Object, rest_joints_model: np.ndarray) -> None:
+    """Put the bones' rests on new rest joints (as ``rig_builder`` builds them: roll 0, tails towards children)."""
+    heads = model_to_blender(rest_joints_model)
+    tails = rig_builder.bone_tails(heads)
+    with _edit_mode(context, arm) as bones:
+        for j, name in enumerate(JOINT_NAMES):
+            eb = bones[name]
+            eb.head, eb.tail, eb.roll = heads[j], tails[j], 0.0
+
+
+def run_fix(context: bpy.types.Context, fix: str, rows: np.ndarray, only_flagged: bool, soft_deg: float,
+            progress: Progress = _no_progress) -> fixes_mod.FixReport:
+    """Apply one fix (a :data:`FIX_ITEMS` id) to file rows ``rows`` of the displayed take and write it back."""
+    settings = context.scene.smplx_fusion_validation
+    name = FIX_CORE_NAME[fix]
+    progress(0, 4, "reading the take from the rig")
+    rb, result = validate_take(context)
+    rows = np.asarray(rows, dtype=np.int64)
+    rows = rows[(rows >= 0) & (rows < rb.seq.num_frames)]
+    if only_flagged:
+        rows = np.intersect1d(rows, fixes_mod.suggested_frames(result, name))
+    progress(1, 4, f"{name} on {rows.size} frames")
+    if name == "smooth" and not scipy_available():
+        new_seq, report = _smooth_in_subprocess(context, rb, rows)
+    elif name == "clamp_joint_limits":
+        new_seq, report = fixes_mod.clamp_joint_limits(rb.seq, rb.model, rows, soft_deg=soft_deg)
+    elif name == "clamp_betas":
+        new_seq, report = fixes_mod.clamp_betas(rb.seq, sigma=settings.shape_sigma)
+    else:
+        new_seq, report = fixes_mod.apply_fix(rb.seq, rb.model, name, rows)
+    progress(2, 4, "writing the changed frames")
+    backup, bones = CurveBackup(), BoneBackup(context, rb.arm)
+    try:
+        if name == "clamp_betas":
+            if report.details.get("betas"):
+                bones.save()
+                _apply_betas(context, rb, new_seq)
+                rb = read_take(rb.arm, rb.mesh)  # new rests: every frame's channels change
+                write_take(rb, _keep_pose(rb.seq, new_seq), np.arange(new_seq.num_frames), backup)
+        else:
+            write_take(rb, new_seq, np.asarray(report.frames_changed, dtype=np.int64), backup)
+    except Exception:
+        backup.restore()
+        bones.restore()
+        raise
+    progress(3, 4, "validating again")
+    return report
+
+
+def _keep_pose(current: FusedSequence, fixed: FusedSequence) -> FusedSequence:
+    out = with_full_pose(current, fixed.full_pose())
+    out.transl = fixed.transl
+    out.expression = fixed.expression
+    out.betas = fixed.betas
+    return out
+
+
+def _apply_betas(context: bpy.types.Context, rb: TakeReadback, new_seq: FusedSequence) -> None:
+    key = rb.mesh.data.shape_keys
+    for k in range(min(new_seq.betas.shape[0], rb.model.num_betas)):
+        kb = key.key_blocks.get(f"Shape{k:03d}")
+        if kb is not None:
+            kb.value = float(new_seq.betas[k])
+    move_bone_rests(context, rb.arm, rb.model.rest_joints(new_seq.betas[:rb.model.num_betas]))
+
+
+def scipy_available() -> bool:
+    """Whether this Python has scipy (re-smoothing runs in-process then)."""
+    return importlib.util.find_spec("scipy") is not None
+
+
+def _smooth_in_subprocess(context: bpy.types.Context, rb: TakeReadback, rows: np.ndarray
+                          ) -> tuple[FusedSequence, fixes_mod.FixReport]:
+    from .preferences import get_preferences
+
+    prefs = get_preferences(context)
+    interpreter = core_interpreter(prefs.python_path if prefs is not None else "")
+    with tempfile.TemporaryDirectory(prefix="smplx_fusion_fix_") as tmp:
+        take, out, rep = Path(tmp) / "take.fused.npz", Path(tmp) / "fixed.fused.npz", Path(tmp) / "report.json"
+        write_fused(take, rb.seq)
+        frames = ",".join(f"{a}-{b}" for a, b in _segments(np.asarray(rows, dtype=np.int64))) or "0-0"
+        run_core(["validate", str(take), "--model", rb.model.path, "--report", str(rep), "--fix", "smooth",
+                  "--frames", frames, "--out", str(out), "--mesh", "numpy", "--quiet"], interpreter,
+                 on_line=lambda line: print(f"[smplx_fusion] {line}", file=sys.stderr, flush=True))
+        fixed = read_fused(out)
+        data = json.loads(rep.read_text())["fixes"][0]
+    report = fixes_mod.FixReport(fix=data["fix"], frames_selected=data["frames_selected"],
+                                 frames_changed=data["frames_changed"],
+                                 max_rotation_change_deg=data["max_rotation_change_deg"],
+                                 mean_rotation_change_deg=data["mean_rotation_change_deg"],
+                                 max_translation_change_m=data["max_translation_change_m"], joints=data["joints"],
+                                 details=dict(data["details"], ran_in="subprocess"))
+    return fixed, report
+
+
+__all__ = ["MARKER_PREFIX", "COLOR_ATTRIBUTE", "FIX_ITEMS", "find_avatar", "curve_values", "read_take",
+           "displayed_skeleton", "validate_take", "show_results", "paint_penetration", "clear_markers",
+           "write_take", "run_fix", "SceneEdits", "scipy_available"]
