@@ -12,6 +12,11 @@
                        form ``A = (S^T S + lambda I)^-1 S^T F`` (S: SMPL-X expression dirs at those vertices).
     ``truncate``       SMPL-X v1.1 (10 components) without FLAME's blendshapes: the first 10 FLAME coefficients are
                        copied. An approximation, documented as such: v1.1's space is not FLAME's.
+    ``mapper``         a fitted :class:`.expression_map.ExpressionMapper` (``FusionOptions.expression_mapper``):
+                       expression *and jaw* in, SMPL-X expression out (linear closed form, per-frame projection on
+                       the posed faces, or a learned MLP; ``bench/expression_transfer.py`` compares them). Naming
+                       the mapper's own method (``"projection"``, ``"linear"``, ``"learned"``...) as the route
+                       also selects it; without a mapper those routes are refused.
 * **Head orientation** (optional). EMOCA's FLAME lives in a **y-up** frame: ``batch_orth_proj`` adds the crop offset
   and scales, then the code negates y and z to reach image coordinates (``trans_verts[:, :, 1:] =
   -trans_verts[:, :, 1:]``). So the head's rotation in the OpenCV camera (x right, y down, z forward), the frame of the
@@ -22,7 +27,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -30,7 +35,7 @@ import numpy as np
 FLAME_TO_OPENCV = np.diag([1.0, -1.0, -1.0])
 FLAME_NUM_VERTICES = 5023
 FLAME_NUM_EXPRESSION = 50
-ROUTES = ("direct", "least_squares", "truncate")
+ROUTES = ("direct", "least_squares", "truncate", "mapper")
 
 
 def split_posecode(posecode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -48,23 +53,27 @@ def emoca_jaw_to_smplx(jaw_aa: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ExpressionTransfer:
-    """A linear map from FLAME expression to SMPL-X expression: ``smplx = flame @ matrix.T``.
+    """A map from FLAME expression to SMPL-X expression: ``smplx = flame @ matrix.T``, or a mapper's.
 
     Attributes:
-        route: ``"direct"``, ``"least_squares"`` or ``"truncate"``.
-        matrix: (E_smplx, 50).
+        route: ``"direct"``, ``"least_squares"``, ``"truncate"`` or ``"mapper"``.
+        matrix: (E_smplx, 50); for ``mapper``, the expression columns of its linear part where it has one (else 0).
         note: one line for provenance: what was assumed.
         fit_residual: relative vertex residual of the least-squares fit on FLAME's own blendshapes (None otherwise).
+        mapper: the :class:`.expression_map.ExpressionMapper` behind the ``mapper`` route (None otherwise).
     """
 
     route: str
     matrix: np.ndarray
     note: str
     fit_residual: Optional[float] = None
+    mapper: Optional[Any] = None
 
-    def apply(self, flame_expression: np.ndarray) -> np.ndarray:
-        """(T, <=50) FLAME expression -> (T, E_smplx) SMPL-X expression."""
+    def apply(self, flame_expression: np.ndarray, jaw_aa: Optional[np.ndarray] = None) -> np.ndarray:
+        """(T, <=50) FLAME expression (and (T, 3) jaw, used by mappers) -> (T, E_smplx) SMPL-X expression."""
         e = np.asarray(flame_expression, dtype=np.float64)
+        if self.mapper is not None:
+            return self.mapper.map(e.reshape(-1, e.shape[-1]), jaw_aa)
         n = min(e.shape[-1], self.matrix.shape[1])
         return e[..., :n] @ self.matrix[:, :n].T
 
@@ -126,17 +135,44 @@ def least_squares_transfer(flame_expression_dirs: np.ndarray, smplx_expression_d
                               f"tikhonov={tikhonov:g}, relative residual {rel:.3f}", rel)
 
 
+def mapper_transfer(mapper: Any, n_smplx_expression: int) -> ExpressionTransfer:
+    """The ``mapper`` route: an :class:`.expression_map.ExpressionMapper` whose target is this model's expression."""
+    if mapper.num_target != n_smplx_expression:
+        raise ValueError(f"the expression mapper outputs {mapper.num_target} coefficients ({mapper.target}); "
+                         f"this model has {n_smplx_expression} expression components")
+    if mapper.bounds is not None:
+        raise ValueError(f"the expression mapper targets a bounded rig ({mapper.target}), not SMPL-X expression")
+    matrix = np.zeros((n_smplx_expression, FLAME_NUM_EXPRESSION))
+    linear = getattr(mapper, "matrix", None)
+    if linear is not None:
+        k = min(mapper.num_source, FLAME_NUM_EXPRESSION)
+        matrix[:, :k] = np.asarray(linear)[:, :k]
+    return ExpressionTransfer("mapper", matrix, f"{mapper.method} mapper to {mapper.target} (expression and jaw in): "
+                                                f"{mapper.note}", mapper=mapper)
+
+
 def choose_expression_transfer(route: str, model_variant: str, n_smplx_expression: int,
                                smplx_expression_dirs: Optional[np.ndarray] = None,
                                flame_expression_dirs: Optional[np.ndarray] = None,
                                flame_vertex_ids: Optional[np.ndarray] = None,
-                               tikhonov: float = 0.0) -> ExpressionTransfer:
-    """Pick the expression route: ``"auto"`` takes least squares when FLAME's blendshapes and the vertex ids are
-    given, else ``direct`` for SMPL-X 2020, else ``truncate``. An explicit route is honoured or refused with a reason.
+                               tikhonov: float = 0.0, mapper: Optional[Any] = None) -> ExpressionTransfer:
+    """Pick the expression route: ``"auto"`` takes the mapper when one is given, else least squares when FLAME's
+    blendshapes and the vertex ids are given, else ``direct`` for SMPL-X 2020, else ``truncate``. An explicit route
+    is honoured or refused with a reason; ``"mapper"`` or the mapper's own method name needs ``mapper``.
     """
     have_ls = flame_expression_dirs is not None and flame_vertex_ids is not None and smplx_expression_dirs is not None
     if route == "auto":
-        route = "least_squares" if have_ls else ("direct" if model_variant == "smplx-2020" else "truncate")
+        route = "mapper" if mapper is not None else \
+            ("least_squares" if have_ls else ("direct" if model_variant == "smplx-2020" else "truncate"))
+    if mapper is not None and route == getattr(mapper, "method", None):
+        route = "mapper"
+    if route == "mapper" or route in ("learned", "learned_residual", "projection", "linear", "linear_bounded"):
+        if mapper is None:
+            raise ValueError(f"expression route '{route}' needs an expression mapper "
+                             f"(core/fusion/expression_*.py; FusionOptions.expression_mapper)")
+        if route != "mapper":
+            raise ValueError(f"expression route '{route}' does not match the given mapper ({mapper.method})")
+        return mapper_transfer(mapper, n_smplx_expression)
     if route == "least_squares":
         if not have_ls:
             raise ValueError("expression route 'least_squares' needs FLAME's expression blendshapes and "
@@ -149,7 +185,7 @@ def choose_expression_transfer(route: str, model_variant: str, n_smplx_expressio
         return direct_transfer(n_smplx_expression)
     if route == "truncate":
         return truncate_transfer(n_smplx_expression)
-    raise ValueError(f"unknown expression route '{route}' (expected auto, direct, least_squares or truncate)")
+    raise ValueError(f"unknown expression route '{route}' (expected auto, direct, least_squares, truncate or mapper)")
 
 
 def flame_global_to_camera(flame_global_rotmat: np.ndarray, axes: str = "flame") -> np.ndarray:
@@ -171,5 +207,6 @@ def head_global_to_local(neck_global_rotmat: np.ndarray, global_head_rotmat_cam:
 
 
 __all__ = ["FLAME_TO_OPENCV", "ROUTES", "split_posecode", "emoca_jaw_to_smplx", "ExpressionTransfer",
-           "direct_transfer", "truncate_transfer", "least_squares_transfer", "choose_expression_transfer",
+           "direct_transfer", "truncate_transfer", "least_squares_transfer", "mapper_transfer",
+           "choose_expression_transfer",
            "flame_global_to_camera", "head_global_to_local"]

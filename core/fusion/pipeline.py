@@ -66,7 +66,10 @@ class FusionOptions:
         fuse_head: also take the head's orientation from the face expert (off by default: see ``face_axes``).
         face_axes: frame of EMOCA's global pose: ``"flame"`` (y up, EMOCA's own; flipped to OpenCV) or ``"camera"``.
         head_weight: scale of the face weight for the head orientation.
-        expression_route: ``"auto"``, ``"direct"``, ``"least_squares"``, ``"truncate"``.
+        expression_route: ``"auto"``, ``"direct"``, ``"least_squares"``, ``"truncate"``, ``"mapper"`` (or the
+            mapper's method name); ``"auto"`` takes ``expression_mapper`` when given.
+        expression_mapper: a fitted :class:`.expression_map.ExpressionMapper` to this model's expression (it also
+            reads the face expert's jaw), e.g. ``load_mapper(path)``; None keeps the routes above.
         flame_expression_dirs: (5023, 3, 50) FLAME expression blendshapes, for least squares.
         flame_vertex_ids: (5023,) ``SMPL-X__FLAME_vertex_ids.npy``, for least squares.
         expression_tikhonov: ridge weight for least squares.
@@ -107,6 +110,7 @@ class FusionOptions:
     flame_expression_dirs: Optional[np.ndarray] = None
     flame_vertex_ids: Optional[np.ndarray] = None
     expression_tikhonov: float = 0.0
+    expression_mapper: Optional[Any] = None
     betas_method: str = "huber"
     fps: Optional[float] = None
     fill_frame_gaps: bool = True
@@ -438,7 +442,7 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         avail[r] = True
         transfer = face_mod.choose_expression_transfer(
             opts.expression_route, model.variant, n_expr, model.expression_dirs, opts.flame_expression_dirs,
-            opts.flame_vertex_ids, opts.expression_tikhonov)
+            opts.flame_vertex_ids, opts.expression_tikhonov, mapper=opts.expression_mapper)
         quality_rows = np.ones(r.shape[0])
         if face.bbox is not None:
             bbox = _rows(face.bbox, nf, (4,), "bbox", fsrc)[f_ok]
@@ -458,7 +462,7 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         w = confidence.expert_weight(avail, quality, opts.ramp_frames, ramp=opts.confidence_blend)
         quat[:, _JAW] = confidence.blend_quaternions(quat[:, _JAW], q_jaw_face, w)
         expr_face = expression.copy()
-        expr_face[r] = transfer.apply(f_expr[f_ok])
+        expr_face[r] = transfer.apply(f_expr[f_ok], f_jaw[f_ok])
         expression = confidence.blend_linear(expression, expr_face, w)
         conventions.append("face: jaw = EMOCA posecode[3:6] copied to SMPL-X jaw_pose")
         conventions.append(f"face: expression route '{transfer.route}': {transfer.note}")
