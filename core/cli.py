@@ -20,7 +20,7 @@ from typing import Callable, Optional, Sequence
 from .errors import FusionError
 
 Handler = Callable[[argparse.Namespace], int]
-_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command")
+_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.fusion.expression_map")
 
 
 def _cmd_make_model(args: argparse.Namespace) -> int:
