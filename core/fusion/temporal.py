@@ -18,6 +18,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..rotations import quaternion_multiply  # noqa: F401  (Hamilton product, shared with the rig)
+
 # ----------------------------------------------------------------------------------------------------------------
 # quaternion helpers (w, x, y, z), plain numpy, shape-preserving over leading axes
 
@@ -90,16 +92,6 @@ def quaternion_to_matrix(quat: np.ndarray) -> np.ndarray:
     out[..., 2, 1] = 2.0 * (yz + wx)
     out[..., 2, 2] = 1.0 - 2.0 * (xx + yy)
     return out
-
-
-def quaternion_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product of (..., 4) quaternions (w, x, y, z): the rotation ``a`` after ``b`` (matrix ``A @ B``)."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz,
-                     aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx,
-                     aw * bz + ax * by - ay * bx + az * bw], axis=-1)
 
 
 def quaternion_conjugate(q: np.ndarray) -> np.ndarray:
