@@ -3,32 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .errors import FusionError
-
-
-class _Progress:
-    """A tqdm bar on stderr over the stages (reading, fusing, writing); silent with ``--quiet``."""
-
-    def __init__(self, total: int, quiet: bool) -> None:
-        self._bar: Optional[Any] = None
-        if not quiet:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc="fuse", unit="stage", file=sys.stderr, leave=True)
-
-    def step(self, message: str) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix_str(message)
-            self._bar.update(1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+from .stage_progress import StageProgress
 
 
 def _options(args: argparse.Namespace) -> Any:
@@ -50,7 +30,7 @@ def run_fuse(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise FusionError("the output exists; pass --overwrite to replace it", path=out, field="--out")
-    progress = _Progress(total=5, quiet=args.quiet)
+    progress = StageProgress(total=5, desc="fuse", quiet=args.quiet)
     try:
         body = read_body(args.body, person_id=args.person)
         progress.step("body read")

@@ -7,31 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
-
-class _Progress:
-    """A tqdm bar on stderr over the fit's stages; silent with ``--quiet``."""
-
-    STAGES = 5
-
-    def __init__(self, quiet: bool) -> None:
-        self._bar: Optional[Any] = None
-        if not quiet:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=self.STAGES, desc="fit-camera", unit="stage", file=sys.stderr, leave=True)
-
-    def __call__(self, message: str) -> None:
-        if self._bar is not None:
-            self._bar.set_postfix_str(message)
-            self._bar.update(1)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
+from ..stage_progress import StageProgress
 
 
 def add_parser(subparsers: Any) -> None:
@@ -74,7 +53,7 @@ def run_fit_camera(args: argparse.Namespace) -> int:
                          model=args.model, focal_px=args.focal, footage=args.footage,
                          footage_size=args.footage_size, principal_point=args.principal_point, device=args.device,
                          smooth_weight=args.smooth, overwrite=args.overwrite)
-    progress = _Progress(args.quiet)
+    progress = StageProgress(total=5, desc="fit-camera", quiet=args.quiet)
     try:
         outcome = fit_fused_file(request, progress)
     finally:
