@@ -4,7 +4,7 @@ The numbers come from :func:`core.camera.blender_camera.blender_camera_settings`
 its docstring): sensor fit on the longer side, lens in millimetres from the focal in pixels, shifts from the
 principal point, the render's pixel aspect from fx / fy and the scene resolution from ``image_size``. A (T, 3, 3)
 K that really changes over frames is keyed (lens, shift_x, shift_y) through a channelbag in one bulk write per
-curve, never with ``keyframe_insert``; a constant one is set once and leaves no animation.
+curve, never key by key; a constant one is set once and leaves no animation.
 
 The camera object sits at the world origin rotated +90 degrees about X (``axes.CAMERA_OBJECT_EULER``): Blender
 cameras look down their local -Z with +Y up, OpenCV's z forward / y down is ``diag(1, -1, -1)`` of that

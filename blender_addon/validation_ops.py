@@ -15,7 +15,7 @@ runs in-process when scipy is importable and otherwise through ``python -m core 
 interpreter set in the add-on preferences (``core_subprocess``).
 
 Fixes write the changed frames back into the existing F-curves' keys in bulk (``keyframe_points.foreach_set``,
-the same path as ``animation.write_fcurves``; never ``keyframe_insert``). On failure every edit is restored.
+the same path as ``animation.write_fcurves``; never one key at a time). On failure every edit is restored.
 """
 from __future__ import annotations
 
