@@ -38,6 +38,8 @@ ProgressFn = Callable[[int, int, str], None]
 _HAND_SLICES = (LEFT_HAND, RIGHT_HAND)
 _HEAD, _NECK, _JAW = JOINT_INDEX["head"], JOINT_INDEX["neck"], JOINT_INDEX["jaw"]
 _STAGES = ("timeline", "shape", "hands", "face", "smooth", "assemble")
+#: Extras key of the per-frame expert weights (T, 4): body, face, left hand, right hand (read by core.validate).
+PART_WEIGHTS_KEY = "part_weights"
 
 
 @dataclass
@@ -183,6 +185,11 @@ def _match_rows(frame_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.
     row_c = np.clip(row, 0, t - 1)
     matched = (row < t) & (frame_ids[row_c] == ids)
     return row_c, matched
+
+
+def _rotmat_to_axis_angle(rotmat: np.ndarray) -> np.ndarray:
+    """(..., 3, 3) rotation matrices -> (..., 3) axis-angle."""
+    return temporal.quaternion_to_axis_angle(temporal.matrix_to_quaternion(rotmat))
 
 
 def _finite_rows(*arrays: np.ndarray) -> np.ndarray:
@@ -332,6 +339,15 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
     local[hands_mod.WRIST_JOINTS[1]] = temporal.quaternion_to_matrix(quat[:, hands_mod.WRIST_JOINTS[1]])
     local[_HEAD] = temporal.quaternion_to_matrix(quat[:, _HEAD])
     glob, pos = chains.forward_kinematics_subset(local, rest_joints, hands_mod.WRIST_JOINTS + (_HEAD,))
+    # per-source global rotations at the seams (camera frame, axis-angle, NaN where that source has no estimate),
+    # recorded for core.validate.seams
+    seam_wrist_global_body = np.full((t, 2, 3), np.nan)
+    seam_wrist_global_expert = np.full((t, 2, 3), np.nan)
+    seam_head_global_body = np.full((t, 3), np.nan)
+    seam_head_global_face = np.full((t, 3), np.nan)
+    for side, wrist_joint in enumerate(hands_mod.WRIST_JOINTS):
+        seam_wrist_global_body[valid, side] = _rotmat_to_axis_angle(glob[wrist_joint][valid])
+    seam_head_global_body[valid] = _rotmat_to_axis_angle(glob[_HEAD][valid])
 
     # ---------------------------------------------------------------- 3. hands
     weights: dict[str, np.ndarray] = {"left_hand": np.zeros(t), "right_hand": np.zeros(t)}
@@ -382,6 +398,7 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
             is_left = np.full(sel.shape[0], side == hands_mod.LEFT)
             g_cam, fingers, kp = hands_mod.unmirror_hand(det_go[sel], det_hp[sel], is_left,
                                                          None if det_kp is None else det_kp[sel])
+            seam_wrist_global_expert[avail, side] = _rotmat_to_axis_angle(g_cam)
             quality = det_quality[sel] * confidence.agreement_weight(assign.distance[avail, side],
                                                                      opts.agreement_free, opts.agreement_tolerance)
             if opts.refine_wrists and kp is not None:
@@ -454,6 +471,8 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
             dist = np.linalg.norm(centre - head_px, axis=-1) / np.maximum(size, 1.0)
             quality_rows = quality_rows * confidence.agreement_weight(dist, opts.agreement_free,
                                                                       opts.agreement_tolerance)
+        seam_head_global_face[r] = _rotmat_to_axis_angle(face_mod.flame_global_to_camera(
+            temporal.quaternion_to_matrix(temporal.axis_angle_to_quaternion(f_glob[f_ok])), opts.face_axes))
         q_jaw_face = quat[:, _JAW].copy()
         q_jaw_face[r] = temporal.axis_angle_to_quaternion(face_mod.emoca_jaw_to_smplx(f_jaw[f_ok]))
         quality = np.zeros(t)
@@ -550,7 +569,13 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         leye_pose=full_aa[:, 23], reye_pose=full_aa[:, 24], left_hand_pose=full_aa[:, LEFT_HAND],
         right_hand_pose=full_aa[:, RIGHT_HAND], transl=transl, camera_K=k_all, image_size=image_size,
         part_confidence=part_conf, valid=valid, provenance=json.dumps(provenance, default=str),
-        extras={"frame_ids": frame_ids},
+        extras={"frame_ids": frame_ids,
+                "seam_wrist_global_body": seam_wrist_global_body,
+                "seam_wrist_global_expert": seam_wrist_global_expert,
+                "seam_head_global_body": seam_head_global_body,
+                "seam_head_global_face": seam_head_global_face,
+                PART_WEIGHTS_KEY: np.stack([weights["body"], weights["face"], weights["left_hand"],
+                                            weights["right_hand"]], axis=1)},
     )
     if body.person_id is not None:
         seq.extras["track_id"] = np.array(int(body.person_id))

@@ -3,8 +3,8 @@
 Fusion replaces the body estimator's wrists with the hand expert's and (optionally) its head with the face
 expert's. Where the two disagree strongly one of them is wrong (a mislabelled hand, a flipped wrist, a face
 detector on the wrong person), and the fused take shows it at the seam. Measuring that needs both estimates, and
-a fused file does not carry them in schema v1. This module reads them from optional ``extras`` keys (allowed by
-schema v1); when they are absent the check says so and measures nothing.
+schema v1 has no field for them. ``core.fusion.pipeline.fuse`` records them as optional ``extras`` keys (allowed by
+schema v1); files from elsewhere may lack them, and then the check says so and measures nothing.
 
 Extras read (all rotations in the camera frame, axis-angle; NaN rows where that source has no estimate):
 
@@ -79,8 +79,8 @@ def check_seams(extras: Mapping[str, np.ndarray], fused_global: Mapping[str, np.
     if not series:
         return not_measured("seams", num_frames, "unavailable", "deg", threshold_deg,
                             "the fused file carries no per-source seam rotations (extras "
-                            "seam_wrist_global_body/expert, seam_head_global_body/face); fusion does not write "
-                            "them yet, so body-vs-expert seams cannot be measured")
+                            "seam_wrist_global_body/expert, seam_head_global_body/face), e.g. it was not written "
+                            "by core.fusion, so body-vs-expert seams cannot be measured")
     stack = np.stack(list(series.values()), axis=1)
     has = np.isfinite(stack).any(axis=1)
     scores = np.where(has, np.nanmax(np.where(np.isfinite(stack), stack, -np.inf), axis=1), np.nan)
