@@ -10,12 +10,17 @@ here is skipped and said so. Every take is validated
 over the faulty takes' frames (a per-take fault such as the betas occupies every frame); ``clean_false_flags``
 counts flagged frames of the clean takes. Then the matching fix runs on the flagged frames, the take is
 validated again, and MPJPE (22 body joints, root-aligned) to the ground truth is compared on the fault's frames.
+Seams are measured on really fused takes: the demo estimator outputs (SMPLer-X, EMOCA, WiLoR; mannequin) are fused
+with the hand expert's right wrist turned 150 deg on three frames, and the seam check (body vs expert at the
+wrists and head) must flag exactly those frames plus the demo's body-outlier frame.
 Run: ``.venv/bin/python bench/validation_recall.py``. Last line: one JSON object (DESIGN.md section 4).
 """
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +41,53 @@ FRAMES = 120
 FIX_FOR = {"elbow_backwards": ["clamp_joint_limits"], "hand_through_torso": ["interpolate"],
            "legs_through_each_other": ["interpolate"], "glitch": ["interpolate"], "extreme_betas": ["clamp_betas"],
            "asymmetric_limbs": []}
+
+
+SEAM_SEEDS = (0, 1)
+SEAM_FLIPPED_FRAMES = (21, 22, 23, 61, 62, 63)
+
+
+def seam_recall() -> dict:
+    """Fused demo takes with flipped expert wrists: the seam check's precision and recall, by frame."""
+    from scipy.spatial.transform import Rotation
+
+    from core.demo_data import write_demo_data
+    from core.fusion.pipeline import fuse
+    from core.io import read_body, read_face, read_hands
+
+    model_file = ensure_builtin_model("neutral", kind="mannequin")
+    model = load_body_model(model_file)
+    flip = Rotation.from_euler("z", 150, degrees=True).as_matrix()
+    tp = fp = fn = 0
+    for seed in SEAM_SEEDS:
+        with tempfile.TemporaryDirectory() as tmp:
+            data = write_demo_data(Path(tmp) / "est", model_file, num_frames=FRAMES, seed=seed)
+            manifest = json.loads((Path(tmp) / "est" / "manifest.json").read_text())
+            hands_dir = Path(tmp) / "wilor"
+            shutil.copytree(data.hands, hands_dir)
+            flipped = []
+            for frame in SEAM_FLIPPED_FRAMES:
+                dump = hands_dir / f"{frame:06d}.npz"
+                if not dump.is_file():  # a pickled dump, or no detection on that frame
+                    continue
+                arrays = dict(np.load(dump, allow_pickle=False))
+                right = arrays["is_right"] > 0.5
+                if not right.any():
+                    continue
+                arrays["global_orient"][right, 0] = flip @ arrays["global_orient"][right, 0]
+                np.savez(dump, **arrays)
+                flipped.append(frame)
+            seq = fuse(read_body(data.body), read_face(data.face, bbox=data.face_bbox), read_hands(hands_dir),
+                       model).sequence
+            flags = run_checks(seq, model, mesh="numpy", vertex_metrics=False).checks["seams"].flags
+            ids = np.asarray(seq.extras["frame_ids"])
+            outlier = [f for fault in manifest["faults"] if fault["kind"] == "body_outlier" for f in fault["frames"]]
+            expected = np.isin(ids, flipped + outlier)
+            tp += int((flags & expected).sum())
+            fp += int((flags & ~expected).sum())
+            fn += int((~flags & expected).sum())
+    return {"precision": round(tp / max(tp + fp, 1), 4), "recall": round(tp / max(tp + fn, 1), 4),
+            "tp": tp, "fp": fp, "fn": fn, "takes": len(SEAM_SEEDS)}
 
 
 def main() -> None:
@@ -90,6 +142,7 @@ def main() -> None:
                 m["flags_after"].append(int(after.any_flags().sum()))
     precision = tp / max(tp + fp, 1)
     recall = tp / max(tp + fn, 1)
+    seams = seam_recall()
     elapsed = time.perf_counter() - started
 
     print(f"validation recall: {takes} takes of {FRAMES} frames (seeds {list(SEEDS)}) on {', '.join(models_used)}, "
@@ -109,13 +162,16 @@ def main() -> None:
     print(f"{'clean':<26}{per_kind['clean']['takes']:>6}   flagged frames: {per_kind['clean']['flagged']}")
     print(f"precision {precision:.4f}  recall {recall:.4f}  clean false flags {clean_false}  "
           f"(targets >= 0.95, >= 0.95, 0)")
+    print(f"seams on fused demo takes (expert wrist flipped, body outlier): precision {seams['precision']:.4f}  "
+          f"recall {seams['recall']:.4f}  (TP {seams['tp']}, FP {seams['fp']}, FN {seams['fn']}, "
+          f"{seams['takes']} takes)")
     print("'exact': takes whose expected check flagged exactly the fault's frames. Asymmetric limbs live in the "
           "displayed skeleton (SMPL-X betas are left-right symmetric): the parameters are intact, and rebuilding the "
           "skeleton from them is the repair")
     print(json.dumps({
         "bench": "validation_recall", "precision": round(precision, 4), "recall": round(recall, 4),
         "clean_false_flags": clean_false, "takes": takes, "frames_per_take": FRAMES, "models": models_used,
-        "skipped_models": skipped,
+        "skipped_models": skipped, "seams": seams,
         "per_fault": {k: v for k, v in per_kind.items()},
         "mpjpe_fault_frames_mm": {k: {"before": round(float(np.mean(v["before"])), 3),
                                       "after": round(float(np.mean(v["after"])), 3),
