@@ -27,6 +27,10 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--hands", help="WiLoR / HaMeR dumps")
     p.add_argument("--face", help="EMOCA output")
     p.add_argument("--face-bbox", help="face boxes per frame (JSON), which EMOCA's save_codes does not keep")
+    p.add_argument("--keypoints2d", help="2D keypoints of a detector run on the footage (npz/JSON: keypoints "
+                                         "(T, J, 2) pixels in smplx joint order, confidence (T, J), optional "
+                                         "frame_ids, image_size); they carry the real perspective, so the focal "
+                                         "can be fitted")
     p.add_argument("--from-provenance", action="store_true",
                    help="use the estimator outputs named in the fused file's provenance (explicit paths win)")
     p.add_argument("--model", default=None, help="SMPL-X model (default: the provenance's, else the built-in one)")
@@ -49,7 +53,7 @@ def run_fit_camera(args: argparse.Namespace) -> int:
     from .fit_fused import FitRequest, fit_fused_file, report_json
 
     request = FitRequest(fused=args.fused, out=args.out, body=args.body, hands=args.hands, face=args.face,
-                         face_bbox=args.face_bbox, person=args.person, from_provenance=args.from_provenance,
+                         face_bbox=args.face_bbox, keypoints2d=args.keypoints2d, person=args.person, from_provenance=args.from_provenance,
                          model=args.model, focal_px=args.focal, footage=args.footage,
                          footage_size=args.footage_size, principal_point=args.principal_point, device=args.device,
                          smooth_weight=args.smooth, overwrite=args.overwrite)

@@ -9,6 +9,8 @@ Each estimator renders its own 3D output through its own camera, and that render
 - face (EMOCA): the face position from the face box, or from the orthographic crop camera when it is given
   (:func:`core.camera.conversions.emoca_face_position`).
 Without a body estimate the fused file's own per-frame camera (the body regressor's, as fused) stands in for it.
+- 2D keypoints of a detector run on the footage (:mod:`core.camera.keypoints2d`), when given, replace the crop
+  evidence of the groups they cover: they carry the real camera's perspective, which the crop cameras do not.
 
 Evidence is laid out like :mod:`core.camera.points` (65 points per frame): ``uv`` (T, 65, 2) pixels, NaN where
 there is none, and ``weight`` (T, 65), 0 there. Group weights are spread over a group's points, so the body, each
@@ -28,6 +30,7 @@ from ..fusion.hands import assign_hands, hand_pose_to_flat
 from .conversions import (check_image_size, emoca_face_position, intrinsics_matrix, project, wilor_crop_to_full,
                           wilor_full_focal)
 from .errors import CameraError
+from .keypoints2d import Keypoints2D, keypoints_as_points
 from .points import NUM_POINTS, POINT_GROUPS, ModelPoints, posed_points
 
 GROUP_WEIGHTS: dict[str, float] = {"body": 1.0, "left_hand": 0.5, "right_hand": 0.5, "face": 0.25}
@@ -219,7 +222,7 @@ def sequence_frame_ids(seq: FusedSequence) -> np.ndarray:
 def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
                    body: Optional[BodyEstimate] = None, hands: Optional[HandDetections] = None,
                    face: Optional[FaceEstimate] = None, image_size: Optional[np.ndarray] = None,
-                   group_weights: Optional[dict] = None) -> Evidence:
+                   group_weights: Optional[dict] = None, keypoints2d: Optional[Keypoints2D] = None) -> Evidence:
     """All the 2D evidence for ``seq`` (see the module notes).
 
     Args:
@@ -227,6 +230,8 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
         body, hands, face: the estimators' outputs (any may be None).
         image_size: (W, H) of the estimators' images; default the fused file's.
         group_weights: per-frame weight of each group (default :data:`GROUP_WEIGHTS`).
+        keypoints2d: a 2D detector's keypoints (:mod:`core.camera.keypoints2d`); where they cover a group (body,
+            a hand) they replace the crop-camera evidence of that group, each point weighted by its confidence.
     Returns:
         :class:`Evidence`.
     """
@@ -240,11 +245,13 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
     notes: list[str] = []
 
     def put(group: str, values: np.ndarray, frame_weight: np.ndarray) -> None:
+        """Fill a group: values (T, n, 2), frame_weight (T,) per frame or (T, n) per point."""
         sl = POINT_GROUPS[group]
         n_pts = sl.stop - sl.start
         finite = np.all(np.isfinite(values), axis=-1)
+        fw = frame_weight[:, None] if frame_weight.ndim == 1 else frame_weight
         uv[:, sl] = np.where(finite[..., None], values, np.nan)
-        w[:, sl] = np.where(finite, frame_weight[:, None] * weights.get(group, 0.0) / n_pts, 0.0)
+        w[:, sl] = np.where(finite, fw * weights.get(group, 0.0) / n_pts, 0.0)
 
     fused_uv = fused_camera_evidence(seq, points)
     valid = np.asarray(seq.valid, dtype=bool)
@@ -270,6 +277,17 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
         put("face", face_uv[:, None], present.astype(np.float64))
         sources["face"] = note.removeprefix("face: ")
         notes.append(note)
+    if keypoints2d is not None:
+        kp_uv, kp_conf = keypoints_as_points(keypoints2d, frame_ids, size)
+        name = keypoints2d.path.name if keypoints2d.path is not None else "2D keypoints"
+        for group in ("body", "left_hand", "right_hand"):
+            sl = POINT_GROUPS[group]
+            if not (kp_conf[:, sl] > 0).any():
+                continue
+            put(group, kp_uv[:, sl], kp_conf[:, sl])
+            sources[group] = f"2D keypoints ({name}), the real camera's perspective"
+        if not (kp_conf > 0).any():
+            notes.append(f"2D keypoints: no keypoint of {name} matches a frame of the fused file")
     return Evidence(uv=uv, weight=w, image_size=size, sources=sources, notes=notes)
 
 

@@ -61,6 +61,8 @@ class FitOptions:
         focal_prior_px, focal_prior_sigma, prior_weight: optional log-normal prior on the focal.
         max_iterations: L-BFGS function evaluations at most.
         grid_frames: frames (evenly spaced) the grid search scores, at most.
+        frame_outlier_factor: when the focal is fitted, frames whose mean residual exceeds this many times the
+            median frame's are down-weighted (Cauchy per frame) and the fit refined once; 0 turns it off.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
         cpu_threads: torch threads on the CPU during the fit (small batched tensors: one thread avoids the
             threading overhead); None leaves torch's setting.
@@ -80,6 +82,7 @@ class FitOptions:
     prior_weight: float = 1.0
     max_iterations: int = 100
     grid_frames: int = 256
+    frame_outlier_factor: float = 3.0
     device: str = "auto"
     cpu_threads: Optional[int] = 1
 
@@ -341,6 +344,25 @@ def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.nd
 
     optimizer.step(closure)
     iterations = int(optimizer.state[optimizer._params[0]].get("func_evals", 0))
+    if opts.focal_px is None and opts.frame_outlier_factor > 0 and t >= 3:
+        # frames whose 3D does not match their 2D at all (a regressor outlier, smeared over its neighbours by the
+        # fusion's smoothing) pull the focal, which every frame shares: down-weight them (Cauchy on the frame's
+        # mean residual, scale = factor x the median frame's) and refine once more
+        with torch.no_grad():
+            transl_now = problem.transl_from(log_f / focal_unit, root_px, log_scale / scale_unit).cpu().numpy()
+            focal_now = float(torch.exp(log_f / focal_unit))
+        err = reprojection_errors(points.points, transl_now, intrinsics_matrix(focal_now, centre), evidence)
+        scale = opts.frame_outlier_factor * max(float(np.nanmedian(err)), 1e-3) if np.isfinite(err).any() else 0.0
+        if scale > 0 and np.nanmax(err) > scale:
+            frame_w = 1.0 / (1.0 + (np.nan_to_num(err, nan=0.0) / scale) ** 2)
+            problem.w = problem.w * torch.as_tensor(frame_w[:, None], dtype=problem.w.dtype, device=problem.w.device)
+            notes.append(f"{int(np.count_nonzero(err > scale))} frame(s) fit far worse than the median "
+                         f"(> {scale:.1f} px) and were down-weighted for the focal")
+            optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=int(opts.max_iterations), history_size=20,
+                                          tolerance_grad=1e-7, tolerance_change=1e-9 * max(loss_initial, 1.0),
+                                          line_search_fn="strong_wolfe")
+            optimizer.step(closure)
+            iterations += int(optimizer.state[optimizer._params[0]].get("func_evals", 0))
     with torch.no_grad():
         loss_final = float(objective())
         transl = problem.transl_from(log_f / focal_unit, root_px, log_scale / scale_unit).cpu().numpy()

@@ -29,6 +29,8 @@ class FitRequest:
     Attributes:
         fused: the fused file; out: where the fitted file goes (may equal ``fused`` with ``overwrite``).
         body, hands, face, face_bbox: estimator outputs (paths) for the evidence; any may be None.
+        keypoints2d: a 2D detector's keypoints on the footage (:mod:`core.camera.keypoints2d`): they carry the
+            real camera's perspective and replace the crop evidence of the body and hands, so the focal can be fitted.
         person: the body output's person index where it holds several.
         from_provenance: take the estimator paths the fused file's provenance names (explicit paths win).
         model: SMPL-X model file / folder / ``builtin``; None takes the provenance's model, else the built-in one.
@@ -45,6 +47,7 @@ class FitRequest:
     hands: Optional[str] = None
     face: Optional[str] = None
     face_bbox: Optional[str] = None
+    keypoints2d: Optional[str] = None
     person: Optional[int] = None
     from_provenance: bool = False
     model: Optional[str] = None
@@ -95,6 +98,7 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
     from ..builtin_model import resolve_model
     from ..io import read_body, read_face, read_hands
     from .fit import FitOptions, fit_camera
+    from .keypoints2d import read_keypoints2d
     from .points import sequence_points
 
     say = progress or (lambda message: None)
@@ -108,6 +112,7 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
     body = read_body(inputs["body"], person_id=request.person) if inputs["body"] else None
     hands = read_hands(inputs["hands"]) if inputs["hands"] else None
     face = read_face(inputs["face"], bbox=inputs["face_bbox"]) if inputs["face"] else None
+    keypoints = read_keypoints2d(request.keypoints2d) if request.keypoints2d else None
     say("read the estimators' outputs")
 
     image_size = check_image_size(seq.image_size)
@@ -138,11 +143,16 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
         principal = rescale_pixels(np.asarray(request.principal_point, dtype=np.float64), out_size, image_size)
 
     points = sequence_points(seq, model)
-    evidence = build_evidence(seq, points, model, body=body, hands=hands, face=face, image_size=image_size)
-    if body is None and hands is None and face is None:
+    evidence = build_evidence(seq, points, model, body=body, hands=hands, face=face, image_size=image_size,
+                              keypoints2d=keypoints)
+    if body is None and hands is None and face is None and keypoints is None:
         notes.append("no estimator outputs: the evidence is the fused file's own per-frame camera, so a fitted "
                      "focal follows the body regressor's virtual camera; give the focal or footage metadata for a "
                      "physical camera")
+    if focal_px is None and keypoints is None:
+        notes.append("the focal was fitted to crop-camera evidence, which does not determine it (the estimators "
+                     "render through near-orthographic virtual cameras); give --focal, footage metadata or "
+                     "--keypoints2d from a 2D detector for a physical focal")
     say("built the 2D evidence")
     options = FitOptions(focal_px=focal_px, focal_source=source, principal_point=principal,
                          smooth_weight=request.smooth_weight, max_iterations=request.max_iterations,
@@ -150,6 +160,7 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
     fit = fit_camera(points, evidence, seq.transl, seq.camera_K, options)
     fit.notes = notes + evidence.notes + fit.notes
     say("fitted the camera")
+    inputs["keypoints2d"] = request.keypoints2d
     record = {"inputs": {k: (str(v) if v is not None else None) for k, v in inputs.items()},
               "evidence": evidence.sources,
               "footage": None if footage is None else {"path": str(footage.path), "notes": footage.notes},
