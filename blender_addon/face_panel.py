@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import bpy
@@ -30,9 +31,9 @@ from .axes import model_to_blender
 from .core.body_model import load_body_model
 from .core.errors import FusionError
 from .core.fused_file import read_fused
-from .core.fusion.expression_arkit import (ARKIT_NAMES, arkit_curves, full_mesh_dirs, smplx_to_arkit_pair,
-                                            write_arkit_csv, write_arkit_json)
-from .core.fusion.expression_map import DEFAULT_METHOD, fit_mapper
+from .core.arkit_export import arkit_take, write_arkit_files
+from .core.fusion.expression_arkit import ARKIT_NAMES, full_mesh_dirs
+from .core.fusion.expression_map import DEFAULT_METHOD
 from .importer import FIRST_FRAME
 from .panels import _avatar_root
 
@@ -144,8 +145,7 @@ def expression_source_lines(arm_obj: bpy.types.Object) -> list[str]:
         lines.append(f"Face: {Path(str(name)).name if name else '?'}" + (f" ({fmt})" if fmt else ""))
     if transfer:
         lines.append(f"Route: {transfer.get('route', '?')}")
-        note = str(transfer.get("note", ""))
-        lines += [note[i:i + 48] for i in range(0, min(len(note), 144), 48)]
+        lines += textwrap.wrap(str(transfer.get("note", "")), 48)[:3]  # why, then what (core.fusion.face)
     return lines
 
 
@@ -253,14 +253,12 @@ class SMPLX_FUSION_OT_export_arkit(bpy.types.Operator):
         try:
             seq = read_fused(arm["smplx_fusion_source"])
             model = load_body_model(arm["smplx_fusion_model"], seq.gender)
-            pair = smplx_to_arkit_pair(model)
-            mapper = fit_mapper(pair, DEFAULT_METHOD)
+            scale = float(getattr(arm, SCALE_PROP))
+            take = arkit_take(seq, model, DEFAULT_METHOD, scale)
         except (FusionError, ValueError, OSError) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        scale = float(getattr(arm, SCALE_PROP))
-        curves = arkit_curves(mapper, seq.expression[:, :pair.source.num_coefficients], seq.jaw_pose,
-                              seq.leye_pose, seq.reye_pose, scale)
+        curves = take.curves
         written = []
         if self.write_files:
             if self.filepath:
@@ -268,14 +266,16 @@ class SMPLX_FUSION_OT_export_arkit(bpy.types.Operator):
             else:
                 src = Path(arm["smplx_fusion_source"])
                 stem = src.with_name(src.name.removesuffix(".npz").removesuffix(".fused"))
-            stem = stem.with_name(stem.name.removesuffix(".csv").removesuffix(".json"))
-            prov = {"fused": arm["smplx_fusion_source"], "model": model.path, "method": mapper.method,
-                    "expression_scale": scale, "note": mapper.note}
-            written = [write_arkit_csv(stem.with_name(stem.name + ".arkit.csv"), curves, seq.fps, FIRST_FRAME),
-                       write_arkit_json(stem.with_name(stem.name + ".arkit.json"), curves, seq.fps, FIRST_FRAME,
-                                        provenance=prov)]
+            prov = {"fused": arm["smplx_fusion_source"], "model": model.path, "method": take.mapper.method,
+                    "expression_scale": scale, "shapes": "model face units" if take.units_from_file else "procedural",
+                    "note": take.mapper.note}
+            try:
+                written = write_arkit_files(stem, curves, seq.fps, FIRST_FRAME, provenance=prov)
+            except OSError as exc:
+                self.report({"ERROR"}, f"{stem}: cannot write the ARKit curves ({exc.strerror})")
+                return {"CANCELLED"}
         if self.add_shape_keys:
-            dirs = full_mesh_dirs(pair.target, model.num_vertices)
+            dirs = full_mesh_dirs(take.pair.target, model.num_vertices)
             for mesh in avatar_meshes(arm):
                 if len(mesh.data.vertices) == model.num_vertices:
                     add_arkit_shape_keys(mesh, dirs, curves)

@@ -18,7 +18,7 @@ from .errors import ModelFileError
 #: Names a user may give instead of a path, and the built-in model each one means.
 BUILTIN_NAMES = {"": "anny", "builtin": "anny", "anny": "anny", "mannequin": "mannequin"}
 #: Bump a revision whenever that generator's output changes, so stale caches are regenerated.
-BUILTIN_REVISIONS = {"anny": "anny-0.6.2-r1", "mannequin": "mannequin-v1.1-r2"}
+BUILTIN_REVISIONS = {"anny": "anny-0.6.2-r2", "mannequin": "mannequin-v1.1-r2"}
 #: Where ``build.py build`` puts pre-generated (compressed) copies of the default model inside the extension zip,
 #: so that Blender's own Python, which has numpy but not scipy (the generators need scipy), never generates.
 BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled_models"

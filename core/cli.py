@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .errors import FusionError
+from .expression_command import add_fuse_arguments
 
 Handler = Callable[[argparse.Namespace], int]
-_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.fusion.expression_map")
+_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.expression_command")
 
 
 def _cmd_make_model(args: argparse.Namespace) -> int:
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-swap", dest="swap_hands", action="store_false", help="never swap mislabelled hands")
     p.add_argument("--refine-wrists", action="store_true", help="Kabsch/Umeyama wrist refinement on keypoints")
     p.add_argument("--fuse-head", action="store_true", help="also take the head orientation from the face")
+    add_fuse_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_fuse)
 

@@ -5,18 +5,21 @@ import argparse
 import json
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .errors import FusionError
+from .expression_command import fuse_expression_options
 from .stage_progress import StageProgress
 
 
-def _options(args: argparse.Namespace) -> Any:
+def _options(args: argparse.Namespace, expression: Optional[dict[str, Any]] = None) -> Any:
+    """FusionOptions from the flags; ``expression``: the expression options (``fuse_expression_options``)."""
     from .fusion.pipeline import FusionOptions
 
     known = {f.name for f in fields(FusionOptions)}
     wanted = {"smooth": args.smooth, "confidence_blend": args.confidence_blend, "swap_hands": args.swap_hands,
               "refine_wrists": args.refine_wrists, "fuse_head": args.fuse_head, "fps": args.fps}
+    wanted.update(expression or {})
     return FusionOptions(**{k: v for k, v in wanted.items() if k in known and v is not None})
 
 
@@ -39,8 +42,9 @@ def run_fuse(args: argparse.Namespace) -> int:
         progress.step("experts read")
         gender = args.gender or "neutral"
         model = load_body_model(resolve_model(args.model, gender), gender)
+        expression, expression_line = fuse_expression_options(args, model)
         progress.step("model loaded")
-        result = fuse(body, face, hands, model, _options(args))
+        result = fuse(body, face, hands, model, _options(args, expression))
         progress.step("fused")
         write_fused(out, result.sequence)
         progress.step("written")
@@ -53,6 +57,8 @@ def run_fuse(args: argparse.Namespace) -> int:
     print(f"  hands: {args.hands or '(none: the body estimate is kept)'}")
     print(f"  model: {model.path} ({model.variant}, {model.gender})")
     print(f"  valid frames: {int(seq.valid.sum())}/{seq.num_frames}")
+    if expression_line:
+        print(f"  {expression_line}")
     for key, value in result.report.items():
         print(f"  {key}: {json.dumps(value, default=str) if not isinstance(value, str) else value}")
     return 0

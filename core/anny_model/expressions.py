@@ -11,7 +11,9 @@ apart, 1: smile). Beyond that **no index corresponds across the models**: expres
 SMPL-X (e.g. by EMOCA, SMPLer-X) drive this face only loosely, and should be retargeted, not copied, when the face
 matters. Jaw opening, jaw sideways/forward motion and gaze are *not* expressions here: they come from the jaw and
 eye joints (``jaw_pose``, ``leye_pose``, ``reye_pose``), exactly as in SMPL-X, so the units jawOpen, jawLeft,
-jawRight, jawForward, mouthClose, eyeLook* and tongueOut are unused.
+jawRight, jawForward, mouthClose, eyeLook* and tongueOut are unused by the components. All 52 units are also
+stored as they are in the model file (``faceunits`` (V, 3, 52) float32, metres per unit, and ``faceunit_names``),
+where the ARKit export (``core/arkit_export.py``) finds them.
 """
 from __future__ import annotations
 
@@ -58,3 +60,12 @@ def expression_directions(units: dict[str, np.ndarray]) -> np.ndarray:
 def used_units() -> list[str]:
     """Sorted names of the face units the components use."""
     return sorted({u for _, pos, neg in EXPRESSIONS for u in pos + neg})
+
+
+def face_unit_names(assets) -> list[str]:
+    """Sorted names of every face unit of the assets (MakeHuman's 52, named as ARKit names its blendshapes).
+
+    All of them are stored in the model file (``faceunits`` / ``faceunit_names``, reposed exactly as the expression
+    components) for rigs that want ARKit's shapes, the units left out of the components included.
+    """
+    return sorted(assets.faceunits)

@@ -19,19 +19,18 @@ name is made is recorded in :data:`ARKIT_SOURCES`:
 * ``absent``      ``tongueOut``: the licence-free model has no tongue; the shape is empty and the curve is 0.
 
 A model that carries its own ARKit-named facial-action blendshapes (the optional ``faceunits`` /
-``faceunit_names`` keys of its ``.npz``, :func:`read_face_units`; e.g. the CC0 MakeHuman "Face Units" of the
-realistic built-in model) uses them as they are instead (:func:`arkit_face_model_from_units`).
+``faceunit_names`` keys of its ``.npz``, read by :func:`core.io.face_units.read_face_units`; e.g. the CC0
+MakeHuman "Face Units" of the realistic built-in model) uses them as they are instead
+(:func:`arkit_face_model_from_units`). Curves are written to files by :mod:`core.arkit_export`; nothing here opens
+a file.
 
 Left and right are the face's own (ARKit's convention): ``eyeBlinkLeft`` closes the subject's left eye, which is
 at +x in the model frame (SMPL-X: x left, y up, z forward).
 """
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import replace
-from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -129,6 +128,14 @@ def front_face_mask(local: np.ndarray) -> np.ndarray:
     """
     x, y, z = local[:, 0], local[:, 1], local[:, 2]
     return (z > 0.02) & (y > -0.02) & (y < 0.16) & (np.abs(x) < 0.07)
+
+
+def front_face_weights(template: np.ndarray, joint_regressor: np.ndarray, vertex_ids: np.ndarray) -> np.ndarray:
+    """(N,) float weights, 1 on the front of the face (:func:`front_face_mask`), for vertices ``vertex_ids`` (N,)
+    of a model with ``template`` (V, 3) and ``joint_regressor`` (55, V) (its head frame: :func:`head_frame`)."""
+    anchor, scale = head_frame(template, joint_regressor)
+    local = (np.asarray(template, dtype=np.float64)[np.asarray(vertex_ids, dtype=np.int64)] - anchor) / scale
+    return front_face_mask(local).astype(np.float64)
 
 
 def side_masks(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -259,25 +266,6 @@ def arkit_face_model_from_units(smplx_face: LinearFaceModel, units: dict[str, np
                            note=f"52 ARKit shapes from the model's own face units ({len(used)} of them); no jaw bone")
 
 
-def read_face_units(path: Union[str, Path]) -> Optional[dict[str, np.ndarray]]:
-    """ARKit-named facial-action blendshapes stored in a model ``.npz`` next to the SMPL-X keys, or None.
-
-    Contract (optional keys, ignored by every SMPL-X reader): ``faceunits`` (V, 3, U) float, metres per unit, in the
-    model frame and vertex order; ``faceunit_names`` (U,) str.
-    """
-    path = Path(path)
-    if path.suffix.lower() != ".npz" or not path.is_file():
-        return None
-    with np.load(path, allow_pickle=False) as data:
-        if "faceunits" not in data.files or "faceunit_names" not in data.files:
-            return None
-        dirs = np.asarray(data["faceunits"], dtype=np.float64)
-        names = [str(n) for n in data["faceunit_names"]]
-    if dirs.ndim != 3 or dirs.shape[1] != 3 or dirs.shape[2] != len(names):
-        raise ValueError(f"{path}: faceunits must be (V, 3, U) with U faceunit_names, found {dirs.shape}")
-    return {name: dirs[:, :, k] for k, name in enumerate(names)}
-
-
 def arkit_from_smplx_face(smplx_face: LinearFaceModel, template_full: np.ndarray,
                           joint_regressor: np.ndarray) -> LinearFaceModel:
     """:func:`arkit_face_model` with the head frame taken from the full model (template (V, 3), regressor (55, V))."""
@@ -351,15 +339,13 @@ def smplx_to_arkit_pair(model, units: Optional[dict[str, np.ndarray]] = None) ->
     """A loaded ``BodyModel`` -> (its face with its jaw bone, the 52 ARKit shapes) on the same vertices, weighted
     by the front-of-face mask.
 
-    The ARKit shapes come from ``units`` (ARKit-named blendshapes of the model, :func:`arkit_face_model_from_units`;
-    default: those stored in the model file, :func:`read_face_units`), else from the procedural licence-free
-    model's named actions (:func:`arkit_face_model`). Raises ``ValueError`` when the model has neither (an official
-    SMPL-X model needs an ARKit rig on its own topology).
+    The ARKit shapes come from ``units`` (name -> (V, 3): the model's own ARKit-named blendshapes, as
+    :func:`core.io.face_units.read_face_units` reads them from its file; :func:`arkit_face_model_from_units`), else
+    from the procedural licence-free model's named actions (:func:`arkit_face_model`). Raises ``ValueError`` when
+    the model has neither (an official SMPL-X model needs an ARKit rig on its own topology).
     """
     face = face_model_from_body_model(model, "smplx")
     anchor, scale = head_frame(model.v_template, model.joint_regressor)
-    if units is None:
-        units = read_face_units(model.path)
     if units is not None:
         arkit = arkit_face_model_from_units(face, units)
     elif has_licence_free_actions(face):
@@ -388,55 +374,16 @@ def arkit_curves(mapper: ExpressionMapper, expression: np.ndarray, jaw_pose: Opt
     return assemble_curves(w, ARKIT_NAMES, eyes)
 
 
-def arkit_mapper(model, method: str = DEFAULT_METHOD) -> ExpressionMapper:
-    """The mapper from a licence-free model's expression (and jaw) to the 52 ARKit shapes (numpy; no training for
-    the default method, the per-frame bounded projection)."""
-    return fit_mapper(smplx_to_arkit_pair(model), method)
-
-
-def write_arkit_csv(path: Union[str, Path], curves: np.ndarray, fps: float, first_frame: int = 0) -> Path:
-    """One row per frame: ``frame, time_s`` then the 52 weights in :data:`ARKIT_NAMES` order (header row first)."""
-    path = Path(path)
-    curves = np.asarray(curves, dtype=np.float64)
-    if curves.ndim != 2 or curves.shape[1] != len(ARKIT_NAMES):
-        raise ValueError(f"ARKit curves must be (T, {len(ARKIT_NAMES)}), found {curves.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["frame", "time_s", *ARKIT_NAMES])
-        for t, row in enumerate(curves):
-            writer.writerow([first_frame + t, f"{t / fps:.6f}", *(f"{v:.6f}" for v in row)])
-    return path
-
-
-def write_arkit_json(path: Union[str, Path], curves: np.ndarray, fps: float, first_frame: int = 0,
-                     provenance: Optional[dict] = None) -> Path:
-    """``{"format", "fps", "first_frame", "names" (52), "weights" (T x 52), "sources", "provenance"}``."""
-    path = Path(path)
-    curves = np.asarray(curves, dtype=np.float64)
-    if curves.ndim != 2 or curves.shape[1] != len(ARKIT_NAMES):
-        raise ValueError(f"ARKit curves must be (T, {len(ARKIT_NAMES)}), found {curves.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"format": "smplx-fusion-arkit/1", "fps": float(fps), "first_frame": int(first_frame),
-           "names": list(ARKIT_NAMES), "weights": np.round(curves, 6).tolist(), "sources": ARKIT_SOURCES,
-           "provenance": provenance or {}}
-    path.write_text(json.dumps(doc))
-    return path
-
-
-def read_arkit_csv(path: Union[str, Path]) -> tuple[np.ndarray, np.ndarray]:
-    """(frames (T,), curves (T, 52)) from :func:`write_arkit_csv` output."""
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    header = rows[0]
-    if tuple(header[2:]) != ARKIT_NAMES:
-        raise ValueError(f"{path}: not an ARKit curve file (header {header[:4]}...)")
-    data = np.array(rows[1:], dtype=np.float64).reshape(-1, len(header))
-    return data[:, 0].astype(np.int64), data[:, 2:]
+def arkit_mapper(model, method: str = DEFAULT_METHOD,
+                 units: Optional[dict[str, np.ndarray]] = None) -> ExpressionMapper:
+    """The mapper from a model's expression (and jaw) to the 52 ARKit shapes (numpy; no training for the default
+    method, the per-frame bounded projection). ``units``: the model's own face units, as in
+    :func:`smplx_to_arkit_pair`."""
+    return fit_mapper(smplx_to_arkit_pair(model, units), method)
 
 
 __all__ = ["ARKIT_NAMES", "ARKIT_SOURCES", "MODEL_ACTIONS", "JAW_OPEN_RAD", "head_frame", "front_face_mask",
-           "has_licence_free_actions", "arkit_face_model_from_units", "read_face_units", "smplx_to_arkit_pair",
-           "arkit_curves", "arkit_mapper",
-           "side_masks", "arkit_face_model", "arkit_from_smplx_face", "full_mesh_dirs", "eye_look_curves",
-           "assemble_curves", "write_arkit_csv", "write_arkit_json", "read_arkit_csv"]
+           "front_face_weights",
+           "has_licence_free_actions", "arkit_face_model_from_units", "smplx_to_arkit_pair", "arkit_curves",
+           "arkit_mapper", "side_masks", "arkit_face_model", "arkit_from_smplx_face", "full_mesh_dirs",
+           "eye_look_curves", "assemble_curves"]

@@ -340,7 +340,9 @@ class ProjectionMapper(ExpressionMapper):
         pair = FacePair(source=model_from_arrays(arrays, "src_"), target=model_from_arrays(arrays, "tgt_"),
                         weights=arrays["weights"], landmark_index=np.zeros((0, 3), dtype=np.int64),
                         landmark_bary=np.zeros((0, 3)))
-        return cls(pair, float(arrays["tikhonov"]))
+        mapper = cls(pair, float(arrays["tikhonov"]))
+        mapper.note = header.get("note", mapper.note)
+        return mapper
 
 
 def fit_projection(pair: FacePair, tikhonov: float = 0.0, solver: str = "auto") -> ProjectionMapper:

@@ -18,14 +18,15 @@ Vocabulary (shapes in brackets; T frames, N vertices, K coefficients):
   same point of the face), per-vertex weights (the face mask; 0 = not scored), and L landmarks as barycentric
   combinations of corresponding vertices. It scores a mapping: vertex error (mm), landmark error (mm) and jitter.
 * :class:`ExpressionMapper` - the interface every method implements: ``map(expression (T, Ks), jaw (T, 3))
-  -> (T, Kt)``, ``save(path)`` (an ``.npz`` with plain arrays), :func:`load_mapper` to read any of them back.
+  -> (T, Kt)``; ``header()`` (a JSON-able dict) and ``arrays()`` (plain arrays) describe it completely, and
+  :func:`mapper_from_arrays` builds any of them back. Files are written and read by
+  :mod:`core.io.expression_mapper_file` (this package never opens a file).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -275,29 +276,23 @@ class ExpressionMapper:
                 "num_target": self.num_target, "bounds": None if self.bounds is None else list(self.bounds),
                 "target_names": None if self.target_names is None else list(self.target_names), "note": self.note}
 
-    def save(self, path: Union[str, Path]) -> Path:
-        """Write an ``.npz`` of plain arrays (loads with ``allow_pickle=False``); returns the path."""
-        path = Path(path)
-        if path.suffix != ".npz":
-            path = path.with_name(path.name + ".npz")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as fh:
-            np.savez(fh, header=np.array(json.dumps(self.header())), **self.arrays())
-        return path
+
+#: Mapper methods by the family of classes that read them back (``header["method"]``).
+LEARNED_METHODS = ("learned", "learned_residual")
+LINEAR_METHODS = ("linear", "linear_bounded")
 
 
-def load_mapper(path: Union[str, Path]) -> ExpressionMapper:
-    """Read a mapper written by :meth:`ExpressionMapper.save` (numpy only; no torch needed)."""
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {k: data[k] for k in data.files}
-    try:
-        header = json.loads(str(arrays.pop("header")))
-    except KeyError:
-        raise ValueError(f"{path}: not an expression mapper (no header)") from None
+def mapper_from_arrays(header: dict, arrays: dict[str, np.ndarray]) -> ExpressionMapper:
+    """The mapper described by ``header`` (:meth:`ExpressionMapper.header`) and ``arrays``
+    (:meth:`ExpressionMapper.arrays`); numpy only (a learned mapper needs no torch to run).
+
+    Raises ``ValueError`` for an unknown format or method, ``KeyError`` (the missing name) for a missing array or
+    header entry.
+    """
     if header.get("format") != FORMAT:
-        raise ValueError(f"{path}: unknown mapper format {header.get('format')!r} (expected {FORMAT})")
+        raise ValueError(f"unknown mapper format {header.get('format')!r} (expected {FORMAT})")
     method = header["method"]
-    if method.startswith("learned"):
+    if method in LEARNED_METHODS:
         from .expression_learned import LearnedMapper
 
         return LearnedMapper.from_arrays(header, arrays)
@@ -305,7 +300,9 @@ def load_mapper(path: Union[str, Path]) -> ExpressionMapper:
 
     if method == "projection":
         return ProjectionMapper.from_arrays(header, arrays)
-    return LinearMapper.from_arrays(header, arrays)
+    if method in LINEAR_METHODS:
+        return LinearMapper.from_arrays(header, arrays)
+    raise ValueError(f"unknown mapper method {method!r} (expected one of {', '.join(METHODS)})")
 
 
 def model_arrays(model: LinearFaceModel, prefix: str) -> dict[str, np.ndarray]:
@@ -499,113 +496,6 @@ class MethodResult:
 
 
 __all__ = ["FORMAT", "NUM_JAW_FEATURES", "jaw_features", "mapper_inputs", "LinearFaceModel", "FacePair",
-           "ExpressionMapper", "load_mapper", "pair_models", "DEFAULT_METHOD", "METHODS", "fit_mapper",
+           "ExpressionMapper", "mapper_from_arrays", "pair_models", "DEFAULT_METHOD", "METHODS", "fit_mapper",
            "model_arrays", "model_from_arrays", "head_region", "smplx_face_model", "face_model_from_body_model",
            "face_model_from_arrays", "FACIAL_ACTIONS", "facial_actions_model", "MethodResult"]
-
-
-# ----------------------------------------------------------------------------- `python -m core` sub-commands
-def add_parser(subparsers) -> None:
-    """``arkit`` (a fused file's 52 ARKit curves as CSV and JSON) and ``expression-mapper`` (fit and save one)."""
-    p = subparsers.add_parser("arkit", help="write the 52 ARKit face curves of a fused file as CSV and JSON")
-    p.add_argument("fused", help="*.fused.npz")
-    p.add_argument("--model", default="builtin", help="the licence-free model (file, folder or 'builtin')")
-    p.add_argument("--out", help="output path without extension (default: next to the fused file)")
-    p.add_argument("--method", default=DEFAULT_METHOD, choices=("linear", "linear_bounded", "projection"))
-    p.add_argument("--scale", type=float, default=1.0, help="expression intensity (jaw unscaled)")
-    p.set_defaults(handler=_cmd_arkit)
-
-    p = subparsers.add_parser("expression-mapper",
-                              help="fit an expression mapper (FLAME-layout source -> a face target), save as .npz")
-    p.add_argument("--out", required=True, help="output .npz (read back with core.fusion.expression_map.load_mapper)")
-    p.add_argument("--model", default="builtin", help="SMPL-X model file, folder or 'builtin'")
-    p.add_argument("--gender", default="neutral", choices=("neutral", "male", "female"))
-    p.add_argument("--target", default="smplx", choices=("smplx", "facial_actions", "arkit"))
-    p.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS)
-    p.add_argument("--flame", help="FLAME model file (.npz or .pkl); default: the licence-free FLAME-layout source")
-    p.add_argument("--flame-ids", help="SMPL-X__FLAME_vertex_ids.npy (with --flame)")
-    p.add_argument("--epochs", type=int, default=None, help="learned methods: training epochs")
-    p.add_argument("--samples", type=int, default=None, help="learned methods: generated training frames")
-    p.set_defaults(handler=_cmd_expression_mapper)
-
-
-def _input_error(exc: Exception):
-    from ..errors import FusionError
-
-    return FusionError(str(exc))
-
-
-def _cmd_arkit(args) -> int:
-    from ..body_model import load_body_model
-    from ..builtin_model import resolve_model
-    from ..fused_file import read_fused
-    from .expression_arkit import arkit_curves, arkit_mapper, write_arkit_csv, write_arkit_json
-
-    seq = read_fused(args.fused)
-    model = load_body_model(resolve_model(args.model, seq.gender), seq.gender)
-    try:
-        mapper = arkit_mapper(model, args.method)
-    except ValueError as exc:
-        raise _input_error(exc) from None
-    curves = arkit_curves(mapper, seq.expression, seq.jaw_pose, seq.leye_pose, seq.reye_pose, args.scale)
-    stem = Path(args.out) if args.out else Path(args.fused).with_name(
-        Path(args.fused).name.removesuffix(".npz").removesuffix(".fused"))
-    prov = {"fused": str(Path(args.fused).resolve()), "model": model.path, "method": mapper.method,
-            "expression_scale": args.scale, "note": mapper.note}
-    print(write_arkit_csv(stem.with_name(stem.name + ".arkit.csv"), curves, seq.fps))
-    print(write_arkit_json(stem.with_name(stem.name + ".arkit.json"), curves, seq.fps, provenance=prov))
-    return 0
-
-
-def _cmd_expression_mapper(args) -> int:
-    from ..body_model import load_body_model
-    from ..builtin_model import resolve_model
-    from .expression_arkit import has_licence_free_actions, smplx_to_arkit_pair
-    from .expression_source import (build_flame_like_source, face_model_from_flame_arrays, make_pair,
-                                    sample_frames)
-
-    model = load_body_model(resolve_model(args.model, args.gender), args.gender)
-    face = face_model_from_body_model(model)
-    try:
-        if args.target == "facial_actions":
-            if not has_licence_free_actions(face):
-                raise ValueError(f"{model.path} has no licence-free facial actions")
-            target = facial_actions_model(face)
-        elif args.target == "arkit":
-            target = smplx_to_arkit_pair(model).target
-        else:
-            target = face
-        if args.flame:
-            if not args.flame_ids:
-                raise ValueError("--flame needs --flame-ids (SMPL-X__FLAME_vertex_ids.npy)")
-            if args.flame.lower().endswith(".pkl"):
-                from ..safe_pickle import load_pickle
-
-                arrays = load_pickle(args.flame)
-            else:
-                with np.load(args.flame, allow_pickle=False) as data:
-                    arrays = {k: data[k] for k in data.files}
-            ids = np.load(args.flame_ids, allow_pickle=False)
-            source = face_model_from_flame_arrays(arrays, ids)
-            pair = pair_models(source, target, ids)
-        else:
-            if not has_licence_free_actions(face):
-                raise ValueError("the licence-free source matches the licence-free model's mesh only; give --flame "
-                                 "and --flame-ids for an official SMPL-X model")
-            pair = make_pair(build_flame_like_source(), target)
-    except (ValueError, KeyError) as exc:
-        raise _input_error(exc) from None
-    validation = sample_frames(np.random.default_rng(11), 200, pair.source.num_coefficients)
-    config = None
-    if args.method.startswith("learned"):
-        from .expression_learned import TrainConfig
-
-        config = TrainConfig()
-        if args.epochs:
-            config.epochs = args.epochs
-        if args.samples:
-            config.samples = args.samples
-    mapper = fit_mapper(pair, args.method, validation, config)
-    print(mapper.save(args.out))
-    print(f"{mapper.method} -> {mapper.target}: {mapper.note}")
-    return 0

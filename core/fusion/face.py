@@ -3,20 +3,30 @@
 * **posecode** (EMOCA ``gdl/models/DECA.py``: ``globpose = posecode[..., :3]``, ``jawpose = posecode[..., 3:]``):
   6 numbers, FLAME global rotation then jaw, axis-angle. The jaw copies to SMPL-X ``jaw_pose`` unchanged: FLAME's and
   SMPL-X's heads share their rest frame (smplx issues #51, #122; emoca #30).
-* **Expression**, three routes, the one taken recorded in :class:`ExpressionTransfer`:
+* **Expression**: one route per fused file, recorded (name and reason) in :class:`ExpressionTransfer`:
     ``direct``         SMPL-X 2020 (100 expression components) shares FLAME 2020's expression space: copy the 50,
                        the remaining 50 are 0.
-    ``least_squares``  given FLAME's expression blendshapes (5023, 3, 50) and ``SMPL-X__FLAME_vertex_ids.npy``
-                       (5023 SMPL-X vertex ids, one per FLAME vertex): the (E x 50) matrix ``A`` minimising
-                       ``sum_e || S A e - F e ||^2 + lambda ||A e||^2`` over the corresponding vertices, in closed
-                       form ``A = (S^T S + lambda I)^-1 S^T F`` (S: SMPL-X expression dirs at those vertices).
-    ``truncate``       SMPL-X v1.1 (10 components) without FLAME's blendshapes: the first 10 FLAME coefficients are
-                       copied. An approximation, documented as such: v1.1's space is not FLAME's.
-    ``mapper``         a fitted :class:`.expression_map.ExpressionMapper` (``FusionOptions.expression_mapper``):
-                       expression *and jaw* in, SMPL-X expression out (linear closed form, per-frame projection on
-                       the posed faces, or a learned MLP; ``bench/expression_transfer.py`` compares them). Naming
-                       the mapper's own method (``"projection"``, ``"linear"``, ``"learned"``...) as the route
-                       also selects it; without a mapper those routes are refused.
+    ``projection``     given the FLAME model (template, expression blendshapes, jaw joint, skinning and pose
+                       correctives) and ``SMPL-X__FLAME_vertex_ids.npy`` (5023 SMPL-X vertex ids, one per FLAME
+                       vertex): per frame, the SMPL-X expression whose posed face (its own jaw bone given the same
+                       jaw) is closest, in least squares over the corresponding vertices, to the FLAME face the codes
+                       show (expression *and jaw*, exactly). The lowest face vertex error of every route on every
+                       target of ``bench/expression_transfer.py`` (the README quotes its figures).
+    ``linear``         the same corresponding vertices, one closed-form (E x (50 + 9 jaw features)) matrix.
+    ``least_squares``  given FLAME's expression blendshapes (5023, 3, 50) alone: the (E x 50) matrix ``A``
+                       minimising ``sum_e || S A e - F e ||^2 + lambda ||A e||^2`` over the corresponding vertices,
+                       in closed form ``A = (S^T S + lambda I)^-1 S^T F`` (S: SMPL-X expression dirs at those
+                       vertices). The jaw is ignored.
+    ``truncate``       SMPL-X v1.1 (10 components) without FLAME files: the first 10 FLAME coefficients are
+                       copied. An approximation, documented as such: v1.1's space is not FLAME's. (Right for the
+                       demo data, whose EMOCA codes are written by truncating the ground truth's expression.)
+    mapper routes      a fitted :class:`.expression_map.ExpressionMapper` (``FusionOptions.expression_mapper``,
+                       e.g. read by ``core.io.expression_mapper_file.read_mapper``): expression and jaw in, SMPL-X
+                       expression out; the route is named by the mapper's method (``projection``, ``linear``,
+                       ``learned``...). ``"mapper"`` asks for the given mapper whatever its method.
+  ``"auto"`` (:func:`choose_expression_transfer`): a given mapper > ``projection`` when the FLAME model and its
+  vertex ids are given > ``least_squares`` when only FLAME's expression blendshapes are > ``direct`` for SMPL-X
+  2020 > ``truncate``.
 * **Head orientation** (optional). EMOCA's FLAME lives in a **y-up** frame: ``batch_orth_proj`` adds the crop offset
   and scales, then the code negates y and z to reach image coordinates (``trans_verts[:, :, 1:] =
   -trans_verts[:, :, 1:]``). So the head's rotation in the OpenCV camera (x right, y down, z forward), the frame of the
@@ -26,7 +36,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import numpy as np
@@ -35,7 +45,11 @@ import numpy as np
 FLAME_TO_OPENCV = np.diag([1.0, -1.0, -1.0])
 FLAME_NUM_VERTICES = 5023
 FLAME_NUM_EXPRESSION = 50
-ROUTES = ("direct", "least_squares", "truncate", "mapper")
+#: Routes that need a fitted mapper (named by its method); ``projection`` and ``linear`` can be built here from the
+#: FLAME model, the learned ones are trained ahead (``python -m core expression-mapper``).
+MAPPER_ROUTES = ("projection", "linear", "linear_bounded", "learned", "learned_residual")
+BUILT_HERE = ("projection", "linear")
+ROUTES = ("auto", "direct", "least_squares", "truncate", "mapper") + MAPPER_ROUTES
 
 
 def split_posecode(posecode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -56,11 +70,14 @@ class ExpressionTransfer:
     """A map from FLAME expression to SMPL-X expression: ``smplx = flame @ matrix.T``, or a mapper's.
 
     Attributes:
-        route: ``"direct"``, ``"least_squares"``, ``"truncate"`` or ``"mapper"``.
-        matrix: (E_smplx, 50); for ``mapper``, the expression columns of its linear part where it has one (else 0).
-        note: one line for provenance: what was assumed.
+        route: ``"direct"``, ``"least_squares"``, ``"truncate"``, or the mapper's method (``"projection"``,
+            ``"linear"``, ``"learned"``...) for a mapper route.
+        matrix: (E_smplx, 50); for a mapper, the expression columns of its linear part where it has one (else 0).
+        note: one line for provenance: why this route, then what was assumed.
         fit_residual: relative vertex residual of the least-squares fit on FLAME's own blendshapes (None otherwise).
-        mapper: the :class:`.expression_map.ExpressionMapper` behind the ``mapper`` route (None otherwise).
+        mapper: the :class:`.expression_map.ExpressionMapper` behind a mapper route (None otherwise).
+        reason: why this route was taken (``"auto: ..."`` or ``"route '...' requested"``); also the start of
+            ``note`` when :func:`choose_expression_transfer` made it.
     """
 
     route: str
@@ -68,6 +85,7 @@ class ExpressionTransfer:
     note: str
     fit_residual: Optional[float] = None
     mapper: Optional[Any] = None
+    reason: str = ""
 
     def apply(self, flame_expression: np.ndarray, jaw_aa: Optional[np.ndarray] = None) -> np.ndarray:
         """(T, <=50) FLAME expression (and (T, 3) jaw, used by mappers) -> (T, E_smplx) SMPL-X expression."""
@@ -96,7 +114,8 @@ def truncate_transfer(n_smplx_expression: int) -> ExpressionTransfer:
     k = min(n_smplx_expression, FLAME_NUM_EXPRESSION)
     return ExpressionTransfer("truncate", _copy_matrix(n_smplx_expression, k),
                               f"truncation: the first {k} FLAME coefficients copied as SMPL-X expression "
-                              f"(an approximation, the spaces differ; give FLAME's blendshapes for least squares)")
+                              f"(an approximation, the spaces differ; give the FLAME model and its vertex ids for "
+                              f"projection)")
 
 
 def least_squares_transfer(flame_expression_dirs: np.ndarray, smplx_expression_dirs: np.ndarray,
@@ -136,7 +155,7 @@ def least_squares_transfer(flame_expression_dirs: np.ndarray, smplx_expression_d
 
 
 def mapper_transfer(mapper: Any, n_smplx_expression: int) -> ExpressionTransfer:
-    """The ``mapper`` route: an :class:`.expression_map.ExpressionMapper` whose target is this model's expression."""
+    """A mapper route: an :class:`.expression_map.ExpressionMapper` whose target is this model's expression."""
     if mapper.num_target != n_smplx_expression:
         raise ValueError(f"the expression mapper outputs {mapper.num_target} coefficients ({mapper.target}); "
                          f"this model has {n_smplx_expression} expression components")
@@ -147,45 +166,104 @@ def mapper_transfer(mapper: Any, n_smplx_expression: int) -> ExpressionTransfer:
     if linear is not None:
         k = min(mapper.num_source, FLAME_NUM_EXPRESSION)
         matrix[:, :k] = np.asarray(linear)[:, :k]
-    return ExpressionTransfer("mapper", matrix, f"{mapper.method} mapper to {mapper.target} (expression and jaw in): "
-                                                f"{mapper.note}", mapper=mapper)
+    return ExpressionTransfer(mapper.method, matrix, f"{mapper.method} mapper to {mapper.target} (expression and "
+                                                     f"jaw in): {mapper.note}", mapper=mapper)
+
+
+def flame_mapper(flame_face: Any, smplx_face: Any, method: str = "projection",
+                 weights: Optional[np.ndarray] = None) -> Any:
+    """A ``projection`` or ``linear`` mapper from the FLAME model to an SMPL-X model's expression, built now.
+
+    Args:
+        flame_face: the FLAME model as a :class:`.expression_map.LinearFaceModel` whose ``mesh_ids`` are
+            ``SMPL-X__FLAME_vertex_ids.npy`` (:func:`.expression_source.face_model_from_flame_arrays`).
+        smplx_face: the SMPL-X model's face (:func:`.expression_map.face_model_from_body_model`).
+        weights: (N_flame,) weight of each FLAME vertex in the fit, e.g. the front of the face
+            (:func:`.expression_arkit.front_face_weights`, where the bench scores); default: all equal. FLAME
+            vertices off the model's head region are dropped.
+    """
+    from .expression_map import fit_mapper, pair_models
+
+    if method not in BUILT_HERE:
+        raise ValueError(f"expression route '{method}' cannot be built at fuse time (only {', '.join(BUILT_HERE)}); "
+                         f"fit it with `python -m core expression-mapper` and give the file")
+    if flame_face.mesh_ids is None:
+        raise ValueError("the FLAME face model needs SMPL-X__FLAME_vertex_ids.npy as its mesh_ids")
+    mapper = fit_mapper(pair_models(flame_face, smplx_face, flame_face.mesh_ids, weights), method)
+    mapper.note = f"built from {flame_face.name} ({flame_face.note}) and {smplx_face.name}; {mapper.note}"
+    return mapper
+
+
+def _auto_route(model_variant: str, mapper: Any, have_flame_model: bool, have_ls: bool) -> tuple[str, str]:
+    """``(route, why)`` of ``"auto"``: mapper > projection > least squares > direct (2020) > truncate."""
+    if mapper is not None:
+        return "mapper", "auto: an expression mapper was given"
+    if have_flame_model:
+        return "projection", ("auto: the FLAME model and its vertex ids were given; projection has the lowest face "
+                              "error measured (bench/expression_transfer.py)")
+    if have_ls:
+        return "least_squares", ("auto: FLAME's expression blendshapes were given without the rest of the model "
+                                 "(no jaw), so least squares; give the whole FLAME model for projection")
+    if model_variant == "smplx-2020":
+        return "direct", "auto: SMPL-X 2020 shares FLAME 2020's expression space"
+    return "truncate", ("auto: neither an expression mapper nor the FLAME model was given, and this model "
+                        f"({model_variant}) does not share FLAME's expression space")
 
 
 def choose_expression_transfer(route: str, model_variant: str, n_smplx_expression: int,
                                smplx_expression_dirs: Optional[np.ndarray] = None,
                                flame_expression_dirs: Optional[np.ndarray] = None,
                                flame_vertex_ids: Optional[np.ndarray] = None,
-                               tikhonov: float = 0.0, mapper: Optional[Any] = None) -> ExpressionTransfer:
-    """Pick the expression route: ``"auto"`` takes the mapper when one is given, else least squares when FLAME's
-    blendshapes and the vertex ids are given, else ``direct`` for SMPL-X 2020, else ``truncate``. An explicit route
-    is honoured or refused with a reason; ``"mapper"`` or the mapper's own method name needs ``mapper``.
+                               tikhonov: float = 0.0, mapper: Optional[Any] = None,
+                               flame_face: Optional[Any] = None, smplx_face: Optional[Any] = None,
+                               flame_weights: Optional[np.ndarray] = None) -> ExpressionTransfer:
+    """Pick the expression route (see the module notes); the note starts with why.
+
+    ``"auto"``: the mapper when one is given, else ``projection`` when the FLAME model (``flame_face``, a
+    :class:`.expression_map.LinearFaceModel` whose ``mesh_ids`` are the vertex ids) and the model's face
+    (``smplx_face``) are given, else ``least_squares`` when only FLAME's expression blendshapes and the vertex ids
+    are, else ``direct`` for SMPL-X 2020, else ``truncate``. An explicit route is honoured or refused with a
+    reason: ``"mapper"`` or a mapper method needs ``mapper`` (of that method), except ``projection`` and ``linear``,
+    which are built from ``flame_face`` and ``smplx_face`` (weighted by ``flame_weights``, see
+    :func:`flame_mapper`) when no mapper is given; ``least_squares`` also takes its blendshapes and ids from
+    ``flame_face``.
     """
+    have_flame_model = flame_face is not None and smplx_face is not None
+    if flame_face is not None and flame_expression_dirs is None:
+        flame_expression_dirs, flame_vertex_ids = flame_face.dirs, flame_face.mesh_ids
     have_ls = flame_expression_dirs is not None and flame_vertex_ids is not None and smplx_expression_dirs is not None
     if route == "auto":
-        route = "mapper" if mapper is not None else \
-            ("least_squares" if have_ls else ("direct" if model_variant == "smplx-2020" else "truncate"))
+        route, why = _auto_route(model_variant, mapper, have_flame_model, have_ls)
+    else:
+        why = f"route '{route}' requested"
     if mapper is not None and route == getattr(mapper, "method", None):
         route = "mapper"
-    if route == "mapper" or route in ("learned", "learned_residual", "projection", "linear", "linear_bounded"):
-        if mapper is None:
-            raise ValueError(f"expression route '{route}' needs an expression mapper "
-                             f"(core/fusion/expression_*.py; FusionOptions.expression_mapper)")
-        if route != "mapper":
+    if route == "mapper" or route in MAPPER_ROUTES:
+        if route != "mapper" and mapper is None and route in BUILT_HERE and have_flame_model:
+            mapper = flame_mapper(flame_face, smplx_face, route, flame_weights)
+        elif mapper is None:
+            raise ValueError(f"expression route '{route}' needs an expression mapper (--expression-mapper; "
+                             f"FusionOptions.expression_mapper)"
+                             + (" or the FLAME model and its vertex ids (--flame, --flame-ids)"
+                                if route in BUILT_HERE else ""))
+        elif route != "mapper":
             raise ValueError(f"expression route '{route}' does not match the given mapper ({mapper.method})")
-        return mapper_transfer(mapper, n_smplx_expression)
-    if route == "least_squares":
+        chosen = mapper_transfer(mapper, n_smplx_expression)
+    elif route == "least_squares":
         if not have_ls:
             raise ValueError("expression route 'least_squares' needs FLAME's expression blendshapes and "
-                             "SMPL-X__FLAME_vertex_ids.npy")
-        return least_squares_transfer(flame_expression_dirs, smplx_expression_dirs, flame_vertex_ids, tikhonov)
-    if route == "direct":
+                             "SMPL-X__FLAME_vertex_ids.npy (--flame, --flame-ids)")
+        chosen = least_squares_transfer(flame_expression_dirs, smplx_expression_dirs, flame_vertex_ids, tikhonov)
+    elif route == "direct":
         if model_variant != "smplx-2020" or n_smplx_expression < FLAME_NUM_EXPRESSION:
             raise ValueError(f"expression route 'direct' needs the SMPL-X 2020 model (100 expression components); "
                              f"this model is {model_variant} with {n_smplx_expression}")
-        return direct_transfer(n_smplx_expression)
-    if route == "truncate":
-        return truncate_transfer(n_smplx_expression)
-    raise ValueError(f"unknown expression route '{route}' (expected auto, direct, least_squares, truncate or mapper)")
+        chosen = direct_transfer(n_smplx_expression)
+    elif route == "truncate":
+        chosen = truncate_transfer(n_smplx_expression)
+    else:
+        raise ValueError(f"unknown expression route '{route}' (expected one of {', '.join(ROUTES)})")
+    return replace(chosen, note=f"{why}: {chosen.note}", reason=why)
 
 
 def flame_global_to_camera(flame_global_rotmat: np.ndarray, axes: str = "flame") -> np.ndarray:
@@ -206,7 +284,7 @@ def head_global_to_local(neck_global_rotmat: np.ndarray, global_head_rotmat_cam:
     return np.swapaxes(neck_global_rotmat, -1, -2) @ global_head_rotmat_cam
 
 
-__all__ = ["FLAME_TO_OPENCV", "ROUTES", "split_posecode", "emoca_jaw_to_smplx", "ExpressionTransfer",
-           "direct_transfer", "truncate_transfer", "least_squares_transfer", "mapper_transfer",
-           "choose_expression_transfer",
+__all__ = ["FLAME_TO_OPENCV", "ROUTES", "MAPPER_ROUTES", "split_posecode", "emoca_jaw_to_smplx",
+           "ExpressionTransfer", "direct_transfer", "truncate_transfer", "least_squares_transfer", "mapper_transfer",
+           "flame_mapper", "choose_expression_transfer",
            "flame_global_to_camera", "head_global_to_local"]

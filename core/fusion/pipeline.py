@@ -71,7 +71,8 @@ class FusionOptions:
         expression_route: ``"auto"``, ``"direct"``, ``"least_squares"``, ``"truncate"``, ``"mapper"`` (or the
             mapper's method name); ``"auto"`` takes ``expression_mapper`` when given.
         expression_mapper: a fitted :class:`.expression_map.ExpressionMapper` to this model's expression (it also
-            reads the face expert's jaw), e.g. ``load_mapper(path)``; None keeps the routes above.
+            reads the face expert's jaw), e.g. ``core.io.expression_mapper_file.read_mapper(path)``; None keeps
+            the routes above.
         flame_expression_dirs: (5023, 3, 50) FLAME expression blendshapes, for least squares.
         flame_vertex_ids: (5023,) ``SMPL-X__FLAME_vertex_ids.npy``, for least squares.
         expression_tikhonov: ridge weight for least squares.

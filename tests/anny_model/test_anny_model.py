@@ -29,6 +29,8 @@ EXPECTED = {
     "dynamic_lmk_bary_coords": ((79, 17, 3), np.float64),
     "vt": ((None, 2), np.float64),
     "ft": ((F_COUNT, 3), np.uint32),
+    "faceunits": ((V_COUNT, 3, 52), np.float32),
+    "faceunit_names": ((52,), np.dtype("<U19")),
 }
 
 

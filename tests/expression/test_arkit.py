@@ -6,11 +6,12 @@ import json
 import numpy as np
 import pytest
 
+from core.arkit_export import read_arkit_csv, write_arkit_csv, write_arkit_json
 from core.fusion.expression_arkit import (ARKIT_NAMES, ARKIT_SOURCES, JAW_OPEN_RAD, arkit_curves,
                                           assemble_curves, eye_look_curves, full_mesh_dirs,
-                                          has_licence_free_actions, read_arkit_csv, smplx_to_arkit_pair,
-                                          write_arkit_csv, write_arkit_json)
+                                          has_licence_free_actions, smplx_to_arkit_pair)
 from core.fusion.expression_map import fit_mapper
+from core.io.face_units import read_face_units
 
 
 def _col(name: str) -> int:
@@ -138,7 +139,7 @@ def test_a_model_file_with_its_own_face_units_drives_the_arkit_rig(model_path, t
     units[arkit.mesh_ids] = rng.normal(0.0, 0.002, (arkit.num_vertices, 3, len(names)))
     np.savez(tmp_path / "SMPLX_NEUTRAL.npz", **data, faceunits=units, faceunit_names=np.array(names))
     model = load_body_model(tmp_path / "SMPLX_NEUTRAL.npz")
-    pair = smplx_to_arkit_pair(model)
+    pair = smplx_to_arkit_pair(model, read_face_units(model.path))
     d = pair.target.dirs
     assert np.allclose(d[:, :, _col("mouthSmileLeft")], units[arkit.mesh_ids, :, 0])
     assert np.allclose(d[:, :, _col("eyeBlinkRight")], units[arkit.mesh_ids, :, 1])

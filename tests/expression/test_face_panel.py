@@ -10,7 +10,8 @@ import pytest
 from core.demo_motion import make_demo_sequence
 from core.fused_file import write_fused
 from core.body_model import load_body_model
-from core.fusion.expression_arkit import ARKIT_NAMES, arkit_curves, read_arkit_csv, smplx_to_arkit_pair
+from core.arkit_export import read_arkit_csv
+from core.fusion.expression_arkit import ARKIT_NAMES, arkit_curves, smplx_to_arkit_pair
 from core.fusion.expression_map import fit_mapper
 
 FRAMES = 12
@@ -162,12 +163,14 @@ def test_face_panel_shows_the_expression_source(face_blender, takes, model_path,
 
     seq = takes[2]
     prov = {"inputs": {"face": {"path": "/clips/take01.emoca", "format": "emoca (save_codes)"}},
-            "expression_transfer": {"route": "mapper", "note": "projection mapper to smplx_v1.1 (expression and jaw)"}}
+            "expression_transfer": {"route": "projection",
+                                    "note": "auto: the given expression mapper: projection mapper to smplx_v1.1"}}
     path = write_fused(tmp_path / "withface.fused.npz", replace(seq, provenance=json.dumps(prov)))
     arm = _import(bpy, path, model_path)
     lines = expression_source_lines(arm)
-    assert lines[0] == "Face: take01.emoca (emoca (save_codes))" and lines[1] == "Route: mapper"
-    assert "projection" in " ".join(lines[2:])
+    assert lines[0] == "Face: take01.emoca (emoca (save_codes))" and lines[1] == "Route: projection"
+    assert " ".join(lines[2:]) == "auto: the given expression mapper: projection mapper to smplx_v1.1"
+    assert all(len(line) <= 48 for line in lines[2:])
     assert hasattr(bpy.types, "SMPLX_FUSION_PT_face") and SMPLX_FUSION_PT_face.poll(bpy.context)
     arm["smplx_fusion_provenance"] = json.dumps({"inputs": {"face": None}, "expression_transfer": None})
     assert expression_source_lines(arm) == ["No face expert: expression from the body estimate"]

@@ -6,7 +6,9 @@ import pytest
 
 from core.fusion.expression_learned import LearnedMapper, TrainConfig, fold_network, train_learned
 from core.fusion.expression_linear import fit_linear, fit_projection, linear_system, solve_bounded
-from core.fusion.expression_map import FacePair, LinearFaceModel, fit_mapper, load_mapper, mapper_inputs
+from core.errors import FusionError
+from core.fusion.expression_map import FORMAT, FacePair, LinearFaceModel, fit_mapper, mapper_inputs
+from core.io.expression_mapper_file import MAPPER_FORMAT, MapperFileError, read_mapper, write_mapper
 
 
 def _vertex_errors(pair: FacePair, coeffs: np.ndarray, e: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -126,7 +128,7 @@ def test_learned_mapper_trains_and_runs_in_numpy(pair_actions, frames, tmp_path)
     assert len(hist) == 2 and mapper.training["best_validation_vertex_mm"] == min(h["validation_vertex_mm"]
                                                                                  for h in hist)
     assert mapper.training["device"] in ("cpu", "cuda:0", "cuda")
-    back = load_mapper(mapper.save(tmp_path / "learned.npz"))
+    back = read_mapper(write_mapper(mapper, tmp_path / "learned.npz"))
     assert np.allclose(back.map(e, j), w, atol=1e-12) and back.training["residual"] is False
 
 
@@ -143,17 +145,32 @@ def test_residual_mapper_never_ends_worse_than_its_linear_base(pair11, frames):
 def test_linear_mappers_round_trip_through_npz(pair_actions, frames, tmp_path, method):
     e, j = frames
     mapper = fit_mapper(pair_actions, method)
-    back = load_mapper(mapper.save(tmp_path / f"{method}.npz"))
+    path = write_mapper(mapper, tmp_path / method)
+    assert path.name == f"{method}.npz" and not list(tmp_path.glob(".*.tmp"))  # atomic: no temporary left
+    back = read_mapper(path)
     assert back.method == method and back.target == "facial_actions" and back.bounds == (0.0, 1.0)
     assert back.target_names == mapper.target_names
     assert np.allclose(back.map(e, j), mapper.map(e, j), atol=1e-9)
     assert repr(back).startswith(f"<{method} expression mapper")
 
 
-def test_load_mapper_refuses_other_files(tmp_path):
+def test_read_mapper_refuses_other_files_naming_file_and_field(tmp_path, pair_actions):
+    assert FORMAT == MAPPER_FORMAT  # the format the mappers write is the one the reader expects
     np.savez(tmp_path / "x.npz", a=np.zeros(3))
-    with pytest.raises(ValueError, match="not an expression mapper"):
-        load_mapper(tmp_path / "x.npz")
+    with pytest.raises(MapperFileError, match=r"x\.npz: field 'header'.*not an expression-mapper file"):
+        read_mapper(tmp_path / "x.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(FusionError, match=r"junk\.npz"):
+        read_mapper(tmp_path / "junk.npz")
+    with pytest.raises(MapperFileError, match=r"nowhere\.npz.*not found"):
+        read_mapper(tmp_path / "nowhere.npz")
+    good = dict(np.load(write_mapper(fit_mapper(pair_actions, "linear"), tmp_path / "good.npz")))
+    np.savez(tmp_path / "cut.npz", **{k: v for k, v in good.items() if k != "gram"})
+    with pytest.raises(MapperFileError, match=r"cut\.npz: field 'gram': missing"):
+        read_mapper(tmp_path / "cut.npz")
+    np.savez(tmp_path / "other.npz", **{**good, "header": np.array('{"format": "something/2"}')})
+    with pytest.raises(MapperFileError, match=r"field 'header.format'.*something/2"):
+        read_mapper(tmp_path / "other.npz")
     with pytest.raises(ValueError, match="unknown expression mapper method"):
         fit_mapper(None, "vae")  # type: ignore[arg-type]
 
