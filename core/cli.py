@@ -21,7 +21,8 @@ from .errors import FusionError
 from .expression_command import add_fuse_arguments
 
 Handler = Callable[[argparse.Namespace], int]
-_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.expression_command")
+_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.expression_command",
+                    "core.grounding.command")
 
 
 def _cmd_make_model(args: argparse.Namespace) -> int:
@@ -61,6 +62,12 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
     from .demo_data import write_demo_data
 
     model_file = resolve_model(args.model, "neutral")
+    if getattr(args, "walking", False):  # the grounding takes only (core/demo_data/grounding_takes.py)
+        from .demo_data.grounding_takes import write_grounding_takes
+
+        for take, paths in write_grounding_takes(args.out_dir, model_file, seed=args.seed).items():
+            print(f"{take}: truth {paths['truth']}  estimate {paths['estimate']}")
+        return 0
     manifest = write_demo_data(args.out_dir, model_file, num_frames=args.frames, seed=args.seed)
     print(f"ground truth: {manifest.ground_truth}")
     print(f"body (SMPLer-X): {manifest.body}")
@@ -96,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=120)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default="builtin", help="model file/folder for the ground truth (default: built-in)")
+    p.add_argument("--walking", action="store_true",
+                   help="write only the grounding takes (walking/ and floating/: truth + noisy estimate)")
     p.set_defaults(handler=_cmd_demo_data)
 
     p = sub.add_parser("fuse", help="fuse body, face and hand estimator outputs into one fused SMPL-X file")
@@ -115,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-swap", dest="swap_hands", action="store_false", help="never swap mislabelled hands")
     p.add_argument("--refine-wrists", action="store_true", help="Kabsch/Umeyama wrist refinement on keypoints")
     p.add_argument("--fuse-head", action="store_true", help="also take the head orientation from the face")
+    p.add_argument("--ground", default="never", choices=("auto", "always", "never"),
+                   help="foot contacts + ground plane + foot locking after fusing (default: never)")
     add_fuse_arguments(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=_cmd_fuse)

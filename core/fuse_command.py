@@ -46,6 +46,11 @@ def run_fuse(args: argparse.Namespace) -> int:
         progress.step("model loaded")
         result = fuse(body, face, hands, model, _options(args, expression))
         progress.step("fused")
+        ground_lines: list[str] = []
+        if getattr(args, "ground", "never") != "never":
+            from .grounding.command import ground_fused
+
+            result.sequence, ground_lines = ground_fused(result.sequence, model, args.ground)
         write_fused(out, result.sequence)
         progress.step("written")
     finally:
@@ -61,4 +66,6 @@ def run_fuse(args: argparse.Namespace) -> int:
         print(f"  {expression_line}")
     for key, value in result.report.items():
         print(f"  {key}: {json.dumps(value, default=str) if not isinstance(value, str) else value}")
+    for line in ground_lines:
+        print(f"  {line}")
     return 0

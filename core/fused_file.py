@@ -42,7 +42,10 @@ class FusedSequence:
         part_confidence: (T, 3) in [0, 1] for body, face, hands.
         valid: (T,) bool.
         provenance: JSON string naming each input and the conventions applied.
-        extras: optional keys outside schema v1 (e.g. ``track_id``), kept as they were.
+        extras: optional keys outside schema v1 (e.g. ``track_id``), kept as they were. Those with a meaning
+            are checked (:data:`CHECKED_EXTRAS`): ``ground_plane`` (4,) (n, d) with n . x + d = 0 in the camera
+            frame, n a unit normal pointing up (towards the body); ``contact_scores`` (T, 2) an estimator's
+            left / right foot contact scores in [0, 1]; ``foot_contact`` (T, 2) bool, the locked contacts.
     """
 
     fps: float
@@ -165,11 +168,46 @@ def validate(seq: FusedSequence, path: Optional[Union[str, Path]] = None) -> Fus
             raise _fail(p, "valid", f"expected booleans, found dtype {valid.dtype}")
         valid = valid.astype(bool)
     seq.valid = valid
+    _validate_extras(seq, p, t)
     try:
         json.loads(seq.provenance)
     except (TypeError, ValueError) as exc:
         raise _fail(p, "provenance", f"not a JSON string ({exc})") from None
     return seq
+
+
+#: Optional extras whose layout is checked (grounding, issue 11); a file without them stays valid.
+CHECKED_EXTRAS = ("ground_plane", "contact_scores", "foot_contact")
+
+
+def _validate_extras(seq: FusedSequence, p: Optional[str], t: int) -> None:
+    """Check the optional extras of :data:`CHECKED_EXTRAS` that ``seq`` carries (coerced in place)."""
+    if "ground_plane" in seq.extras:
+        plane = np.asarray(seq.extras["ground_plane"])
+        if plane.shape != (4,) or plane.dtype.kind not in "iuf":
+            raise _fail(p, "ground_plane", f"expected shape (4,) (nx, ny, nz, d), found {_brief(plane)}")
+        plane = plane.astype(np.float64)
+        if not np.all(np.isfinite(plane)):
+            raise _fail(p, "ground_plane", "contains NaN or Inf")
+        if abs(float(np.linalg.norm(plane[:3])) - 1.0) > 1e-3:
+            raise _fail(p, "ground_plane", f"the normal must have unit length, found {np.linalg.norm(plane[:3]):.4g}")
+        seq.extras["ground_plane"] = plane
+    if "contact_scores" in seq.extras:
+        scores = np.asarray(seq.extras["contact_scores"])
+        if scores.shape != (t, 2) or scores.dtype.kind not in "iuf":
+            raise _fail(p, "contact_scores", f"expected shape ({t}, 2) of numbers, found {_brief(scores)}")
+        scores = scores.astype(np.float64)
+        bad = _first_bad_frame(scores)
+        if bad is not None:
+            raise _fail(p, "contact_scores", "contains NaN or Inf", frame=bad)
+        outside = np.flatnonzero(((scores < 0) | (scores > 1)).any(axis=1))
+        if outside.size:
+            raise _fail(p, "contact_scores", "values must lie in [0, 1]", frame=int(outside[0]))
+        seq.extras["contact_scores"] = scores
+    if "foot_contact" in seq.extras:
+        contact = np.asarray(seq.extras["foot_contact"])
+        if contact.shape != (t, 2) or contact.dtype != np.bool_:
+            raise _fail(p, "foot_contact", f"expected shape ({t}, 2) of booleans, found {_brief(contact)}")
 
 
 def to_arrays(seq: FusedSequence) -> dict[str, np.ndarray]:

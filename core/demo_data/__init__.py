@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from .faults import Fault
 from .generate import write_demo_data
+from .grounding_takes import make_grounding_takes, write_grounding_takes
 from .manifest import DemoDataManifest
 from .noise import NoiseLevels
 
-__all__ = ["DemoDataManifest", "Fault", "NoiseLevels", "write_demo_data"]
+__all__ = ["DemoDataManifest", "Fault", "NoiseLevels", "write_demo_data", "make_grounding_takes",
+           "write_grounding_takes"]

@@ -1,0 +1,285 @@
+"""Grounding a take in one call: find the ground and the contacts, then lock the feet.
+
+Modes: ``auto`` (detected contacts: hysteresis and duration rules; a take where no ground shows is left
+unchanged), ``always`` (every low, slow foot frame is locked; without detected contacts the ground is taken at
+the feet's usual lowest level), ``never`` (the take is returned unchanged).
+
+Finding the ground: the up prior is the body's mean pelvis-to-neck direction. A first plane is fitted robustly
+(:func:`core.grounding.plane.fit_ground_plane`) to the heel and toe points of each frame's lower foot where that
+foot is slow; contacts are detected on it, the plane is refitted to the contacts' points, and this repeats a few
+times. A ``ground_plane`` extra in the file (or a plane passed in) is used as given instead.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+from ..body_model import BodyModel
+from ..fused_file import FusedSequence
+from ..validate.posing import pose_skeleton
+from .contacts import ContactDetection, ContactParams, detect_contacts
+from .foot_lock import LockParams, LockResult, frame_mask, lock_feet
+from .foot_points import body_up_direction, foot_points
+from .plane import GroundPlane, fit_ground_plane
+
+MODES = ("auto", "always", "never")
+GROUND_PLANE_KEY = "ground_plane"
+CONTACT_SCORES_KEY = "contact_scores"
+FOOT_CONTACT_KEY = "foot_contact"
+
+
+@dataclass(frozen=True)
+class GroundingParams:
+    """Settings of the whole step.
+
+    Attributes:
+        contact: :class:`ContactParams`.
+        lock: :class:`LockParams`.
+        plane_inlier_m: RANSAC inlier distance of the plane fit.
+        min_plane_frames: fewer candidate contact frames than this: no ground is found (mode ``auto``).
+        max_tilt_deg: largest angle between the fitted normal and the body's up direction.
+    """
+
+    contact: ContactParams = field(default_factory=ContactParams)
+    lock: LockParams = field(default_factory=LockParams)
+    plane_inlier_m: float = 0.02
+    min_plane_frames: int = 8
+    max_tilt_deg: float = 30.0
+
+
+@dataclass
+class GroundEstimate:
+    """The ground and contacts of a take (nothing changed yet).
+
+    Attributes:
+        plane: the ground, or None when none was found (mode ``auto`` on a take without contacts).
+        detection: the contact detection on that plane, or None without a plane.
+        plane_source: ``fitted``, ``file`` (the ``ground_plane`` extra), ``given``, ``lowest`` (mode ``always``
+            without contacts: the feet's usual lowest level) or ``none``.
+    """
+
+    plane: Optional[GroundPlane]
+    detection: Optional[ContactDetection]
+    plane_source: str
+
+    @property
+    def contact(self) -> np.ndarray:
+        """(T, 2) bool contacts (all False without a detection)."""
+        return self.detection.contact if self.detection is not None else np.zeros((0, 2), dtype=bool)
+
+
+@dataclass
+class GroundingResult:
+    """What :func:`ground_sequence` did.
+
+    Attributes:
+        sequence: the grounded take (the input itself, unchanged, in mode ``never`` or without a ground).
+        mode: the mode used.
+        estimate: the :class:`GroundEstimate` (None in mode ``never``).
+        lock: the :class:`LockResult` (None when nothing was locked).
+        contact: (T, 2) bool contacts that were locked.
+    """
+
+    sequence: FusedSequence
+    mode: str
+    estimate: Optional[GroundEstimate]
+    lock: Optional[LockResult]
+    contact: np.ndarray
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and distances for people and provenance: contacts per foot, plane, foot and root shifts (mm)."""
+        out: dict[str, Any] = {"mode": self.mode}
+        if self.estimate is None:
+            out["note"] = "grounding off"
+            return out
+        plane = self.estimate.plane
+        out["plane_source"] = self.estimate.plane_source
+        out["ground_plane"] = None if plane is None else [round(float(v), 6) for v in plane.as_array()]
+        from .contacts import mask_intervals
+
+        for f, name in enumerate(("left", "right")):
+            runs = mask_intervals(self.contact[:, f]) if self.contact.size else np.zeros((0, 2))
+            out[f"{name}_contacts"] = int(len(runs))
+            out[f"{name}_contact_frames"] = int(self.contact[:, f].sum()) if self.contact.size else 0
+        if self.lock is None:
+            out["note"] = "no ground contact found; the take is unchanged" if plane is None else "nothing to lock"
+            return out
+        changed = self.lock.changed
+        foot = self.lock.foot_shift_m * 1000.0
+        root = np.linalg.norm(self.lock.root_shift, axis=1) * 1000.0
+        out["changed_frames"] = int(changed.sum())
+        out["foot_shift_mm"] = {"mean": _mean(foot[changed].ravel()), "max": _max(foot.ravel())}
+        out["root_shift_mm"] = {"mean": _mean(root[changed]), "max": _max(root)}
+        out["pushed_frames"] = int(self.lock.pushed.any(axis=1).sum())
+        out["unreached_frames"] = int((~self.lock.reached).any(axis=1).sum())
+        return out
+
+
+def _mean(values: np.ndarray) -> float:
+    return round(float(values.mean()), 2) if values.size else 0.0
+
+
+def _max(values: np.ndarray) -> float:
+    return round(float(values.max()), 2) if values.size else 0.0
+
+
+def plane_from_extras(seq: FusedSequence) -> Optional[GroundPlane]:
+    """The take's ``ground_plane`` extra as a :class:`GroundPlane`, or None when it has none."""
+    if GROUND_PLANE_KEY not in seq.extras:
+        return None
+    return GroundPlane.from_array(seq.extras[GROUND_PLANE_KEY])
+
+
+def contact_scores_from_extras(seq: FusedSequence) -> Optional[np.ndarray]:
+    """The take's ``contact_scores`` extra, (T, 2) in [0, 1], or None."""
+    scores = seq.extras.get(CONTACT_SCORES_KEY)
+    return None if scores is None else np.asarray(scores, dtype=np.float64)
+
+
+def _contact_points_in(points: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """(T, 2, 3, 3) foot points and (T, 2) contacts -> (N, 3) the heel and toe points of feet in contact."""
+    return points[contact].reshape(-1, 3)
+
+
+def _lowest_level(points: np.ndarray, up: np.ndarray) -> GroundPlane:
+    """A plane normal to ``up`` through the median of the per-frame lowest foot point."""
+    lowest = (points.reshape(points.shape[0], -1, 3) @ up).min(axis=1)
+    return GroundPlane(normal=up, offset=-float(np.median(lowest)))
+
+
+def _initial_plane(points: np.ndarray, up: np.ndarray, fps: float,
+                   params: GroundingParams) -> Optional[GroundPlane]:
+    """A first plane through the candidates: each frame's lower foot where it is slow (None if too few)."""
+    from .contacts import contact_points, savgol_derivative
+
+    pts = contact_points(points)  # (T, 2, 2, 3)
+    speed = np.linalg.norm(savgol_derivative(pts, params.contact.window, fps), axis=-1).min(axis=2)  # (T, 2)
+    height = (pts @ up).min(axis=2)  # (T, 2)
+    lower = height <= height.min(axis=1, keepdims=True) + 1e-9
+    candidate = lower & (speed < params.contact.speed_mps)
+    if candidate.any(axis=1).sum() < params.min_plane_frames:
+        return None
+    return fit_ground_plane(_contact_points_in(points, candidate), up, 1.5 * params.plane_inlier_m,
+                            params.max_tilt_deg)
+
+
+def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
+                    contact_scores: Optional[np.ndarray] = None, plane: Optional[GroundPlane] = None,
+                    params: GroundingParams = GroundingParams(),
+                    foot_points_cam: Optional[np.ndarray] = None) -> GroundEstimate:
+    """The ground plane and the feet's contacts, without changing anything.
+
+    Args:
+        seq: the take (camera frame).
+        model: its body model.
+        mode: ``auto`` or ``always`` (see the module docstring).
+        contact_scores: optional (T, 2) estimator contact scores in [0, 1]; defaults to the ``contact_scores``
+            extra of ``seq``.
+        plane: a known ground; defaults to the ``ground_plane`` extra of ``seq``; else fitted.
+        foot_points_cam: (T, 2, 3, 3) when already computed.
+    Returns:
+        :class:`GroundEstimate`.
+    """
+    if mode not in ("auto", "always"):
+        raise ValueError(f"estimate_ground needs mode auto or always, not {mode!r}")
+    skel = pose_skeleton(seq, model)
+    pts = foot_points(seq, model, skel) if foot_points_cam is None else foot_points_cam
+    scores = contact_scores if contact_scores is not None else contact_scores_from_extras(seq)
+    fps = float(seq.fps)
+    source = "given"
+    if plane is None:
+        plane = plane_from_extras(seq)
+        source = "file"
+    if plane is not None:
+        return GroundEstimate(plane, detect_contacts(pts, plane, fps, mode, params.contact, scores), source)
+
+    up = body_up_direction(skel)
+    found = _initial_plane(pts, up, fps, params)
+    provisional = found if found is not None else _lowest_level(pts, up)
+    detection = detect_contacts(pts, provisional, fps, mode, params.contact, scores)
+    for _ in range(3):  # fit on the contacts, detect again on the fitted plane
+        if found is None or detection.contact.any(axis=1).sum() < params.min_plane_frames:
+            break
+        fitted = fit_ground_plane(_contact_points_in(pts, detection.contact), up, params.plane_inlier_m,
+                                  params.max_tilt_deg)
+        if fitted is None:
+            break
+        found = fitted
+        detection = detect_contacts(pts, found, fps, mode, params.contact, scores)
+    if found is not None and detection.contact.any(axis=1).sum() >= params.min_plane_frames:
+        return GroundEstimate(found, detection, "fitted")
+    if mode == "always":
+        return GroundEstimate(provisional, detection, "lowest")
+    return GroundEstimate(None, None, "none")
+
+
+def ground_sequence(seq: FusedSequence, model: BodyModel, mode: str = "auto",
+                    contact_scores: Optional[np.ndarray] = None, plane: Optional[GroundPlane] = None,
+                    frames: Optional[Union[np.ndarray, Sequence[int], slice]] = None,
+                    params: GroundingParams = GroundingParams()) -> GroundingResult:
+    """Detect contacts, find the ground, lock the feet, keep them out of the floor.
+
+    Args:
+        seq: the take (camera frame).
+        model: its body model.
+        mode: ``auto``, ``always`` or ``never``.
+        contact_scores: optional (T, 2) estimator contact scores (else the file's ``contact_scores`` extra).
+        plane: a known ground (else the file's ``ground_plane`` extra, else fitted).
+        frames: rows that may change (None: all); see :func:`core.grounding.foot_lock.lock_feet`.
+        params: :class:`GroundingParams`.
+    Returns:
+        :class:`GroundingResult`. The new take carries the extras ``ground_plane`` (4,) and ``foot_contact``
+        (T, 2) bool, and a ``grounding`` entry in its provenance.
+    """
+    if mode not in MODES:
+        raise ValueError(f"grounding mode must be one of {', '.join(MODES)}, not {mode!r}")
+    t = seq.num_frames
+    if mode == "never":
+        return GroundingResult(seq, mode, None, None, np.zeros((t, 2), dtype=bool))
+    estimate = estimate_ground(seq, model, mode, contact_scores, plane, params)
+    if estimate.plane is None:
+        return GroundingResult(seq, mode, estimate, None, np.zeros((t, 2), dtype=bool))
+    contact = estimate.detection.contact & frame_mask(frames, t)[:, None]
+    lock = lock_feet(seq, model, contact, estimate.plane, frames, params.lock)
+    out = lock.sequence
+    out.extras = dict(out.extras)
+    out.extras[GROUND_PLANE_KEY] = estimate.plane.as_array()
+    out.extras[FOOT_CONTACT_KEY] = contact.copy()
+    result = GroundingResult(out, mode, estimate, lock, contact)
+    try:
+        provenance = json.loads(out.provenance)
+    except ValueError:
+        provenance = {}
+    if not isinstance(provenance, dict):
+        provenance = {"previous": provenance}
+    provenance["grounding"] = result.summary()
+    out.provenance = json.dumps(provenance, default=str)
+    return result
+
+
+def summary_lines(result: GroundingResult) -> list[str]:
+    """Human-readable lines: contacts found, the plane, and how far the feet and the root moved."""
+    s = result.summary()
+    if result.estimate is None:
+        return [f"grounding: mode {result.mode}, the take is unchanged"]
+    lines = [f"grounding: mode {result.mode}, ground plane {s['plane_source']}"
+             + ("" if s["ground_plane"] is None else f" (n, d) = {s['ground_plane']}")]
+    lines.append(f"  contacts: left {s['left_contacts']} ({s['left_contact_frames']} frames), "
+                 f"right {s['right_contacts']} ({s['right_contact_frames']} frames)")
+    if result.lock is None:
+        lines.append(f"  {s['note']}")
+        return lines
+    lines.append(f"  feet moved: mean {s['foot_shift_mm']['mean']:.1f} mm, max {s['foot_shift_mm']['max']:.1f} mm; "
+                 f"root moved: mean {s['root_shift_mm']['mean']:.1f} mm, max {s['root_shift_mm']['max']:.1f} mm "
+                 f"({s['changed_frames']} frames changed, {s['pushed_frames']} lifted out of the floor, "
+                 f"{s['unreached_frames']} out of the legs' reach)")
+    return lines
+
+
+__all__ = ["MODES", "GROUND_PLANE_KEY", "CONTACT_SCORES_KEY", "FOOT_CONTACT_KEY", "GroundingParams",
+           "GroundEstimate", "GroundingResult", "plane_from_extras", "contact_scores_from_extras",
+           "estimate_ground", "ground_sequence", "summary_lines"]
