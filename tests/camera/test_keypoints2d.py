@@ -23,7 +23,7 @@ def test_extra_keypoint_names_are_smplx_joint_order():
     assert tuple(JOINT_NAMES[55:76]) == SMPLX_EXTRA_KEYPOINTS
 
 
-def test_point_sources_follow_the_points_layout(model_path):
+def test_point_sources_follow_the_points_layout(model_path, tmp_path):
     """Each of the 65 fit points reads the keypoint of the same joint: projecting smplx-ordered joints (with the
     fingertips at smplx's fingertip vertices) and mapping them gives the fit points' own projections."""
     from core.demo_data.ground_truth import make_ground_truth
@@ -41,7 +41,7 @@ def test_point_sources_follow_the_points_layout(model_path):
             kp3d[:, 55 + SMPLX_EXTRA_KEYPOINTS.index(f"{side}_{tip}")] = pts.points[:, POINT_GROUPS[group]][:, row]
     uv_kp = project(kp3d + gt.transl[:, None], gt.camera_K)
     uv_pts = project(pts.points + gt.transl[:, None], gt.camera_K)
-    kp = read_keypoints2d(write_keypoints2d(model_path.parent / "kp_layout.npz", uv_kp))
+    kp = read_keypoints2d(write_keypoints2d(tmp_path / "kp_layout.npz", uv_kp))
     uv, conf = keypoints_as_points(kp, np.arange(3), gt.image_size)
     covered = point_sources() >= 0
     np.testing.assert_allclose(uv[:, covered], uv_pts[:, covered], atol=1e-3)  # float32 in the file
