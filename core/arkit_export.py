@@ -15,14 +15,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
 
+from .atomic_write import write_text_atomically
 from .errors import FusionError
 from .fusion.expression_arkit import ARKIT_NAMES, ARKIT_SOURCES, arkit_curves, smplx_to_arkit_pair
 from .fusion.expression_map import DEFAULT_METHOD, fit_mapper
@@ -81,22 +80,6 @@ def _check_curves(curves: np.ndarray) -> np.ndarray:
     return curves
 
 
-def _write_text_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file in ``path``'s folder, flush it to disk, rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "x", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
 def write_arkit_csv(path: Union[str, Path], curves: np.ndarray, fps: float, first_frame: int = 0) -> Path:
     """One row per frame: ``frame, time_s`` then the 52 weights in :data:`ARKIT_NAMES` order (header row first)."""
     curves = _check_curves(curves)
@@ -105,7 +88,7 @@ def write_arkit_csv(path: Union[str, Path], curves: np.ndarray, fps: float, firs
     writer.writerow(["frame", "time_s", *ARKIT_NAMES])
     for t, row in enumerate(curves):
         writer.writerow([first_frame + t, f"{t / fps:.6f}", *(f"{v:.6f}" for v in row)])
-    return _write_text_atomic(Path(path), buf.getvalue())
+    return write_text_atomically(Path(path), buf.getvalue())
 
 
 def write_arkit_json(path: Union[str, Path], curves: np.ndarray, fps: float, first_frame: int = 0,
@@ -114,7 +97,7 @@ def write_arkit_json(path: Union[str, Path], curves: np.ndarray, fps: float, fir
     curves = _check_curves(curves)
     doc = {"format": ARKIT_FORMAT, "fps": float(fps), "first_frame": int(first_frame), "names": list(ARKIT_NAMES),
            "weights": np.round(curves, 6).tolist(), "sources": ARKIT_SOURCES, "provenance": provenance or {}}
-    return _write_text_atomic(Path(path), json.dumps(doc))
+    return write_text_atomically(Path(path), json.dumps(doc))
 
 
 def write_arkit_files(stem: Union[str, Path], curves: np.ndarray, fps: float, first_frame: int = 0,

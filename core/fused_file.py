@@ -6,14 +6,13 @@ the field and, for per-frame values, the first bad frame.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
 
+from .atomic_write import write_atomically
 from .errors import FusedFileError
 from .safe_pickle import load_npz
 
@@ -230,22 +229,9 @@ def to_arrays(seq: FusedSequence) -> dict[str, np.ndarray]:
 
 
 def save_npz_atomic(path: Union[str, Path], arrays: dict[str, np.ndarray]) -> Path:
-    """``np.savez(path, **arrays)``, atomically: the archive is written to a temporary file in the same folder,
-    flushed to disk, and renamed over ``path``. A failure at any point leaves ``path`` as it was (absent, or the
-    previous file) and no temporary file behind. The file gets the usual permissions (the umask applies)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-    try:
-        with open(tmp, "xb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    """``np.savez(path, **arrays)``, atomically (:func:`core.atomic_write.write_atomically`): a failure at any point
+    leaves ``path`` as it was (absent, or the previous file) and no temporary file behind."""
+    return write_atomically(path, lambda fh: np.savez(fh, **arrays))
 
 
 def write_fused(path: Union[str, Path], seq: FusedSequence) -> Path:
