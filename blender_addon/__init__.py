@@ -14,7 +14,8 @@ from . import operators, panels, preferences
 
 #: Feature modules (each with ``CLASSES`` and optionally ``register_extra`` / ``unregister_extra``), registered in
 #: this order when present in the package.
-_FEATURE_MODULES = ("camera_panel", "validation_panel", "face_panel", "render_panel", "export_panel")
+_FEATURE_MODULES = ("camera_panel", "validation_panel", "grounding_panel", "face_panel", "render_panel",
+                    "export_panel")
 
 
 def _feature_modules() -> list:

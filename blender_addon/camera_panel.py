@@ -134,7 +134,11 @@ def apply_adjustments(arm: bpy.types.Object) -> None:
         scale = props.scale
         shift = forward * props.depth_offset
     scale = max(scale, 1e-4)
-    arm.matrix_world = Matrix.Translation(centre + shift) @ Matrix.Scale(scale, 4) @ Matrix.Translation(-centre)
+    # the adjustment is a similarity about the camera centre in the world, applied to the rig's own placement (its
+    # take root's after a world-aligned import, else the identity)
+    base = arm.parent.matrix_world @ arm.matrix_parent_inverse if arm.parent is not None else Matrix.Identity(4)
+    arm.matrix_world = (Matrix.Translation(centre + shift) @ Matrix.Scale(scale, 4) @ Matrix.Translation(-centre)
+                        @ base)
     if cam is not None:
         camera_builder.lock_transform(cam, props.lock_to_footage)
 

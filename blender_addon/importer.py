@@ -9,7 +9,7 @@ from typing import Callable, Optional
 import bpy
 import numpy as np
 
-from . import animation, camera_builder, mesh_builder, rig_builder
+from . import animation, camera_builder, mesh_builder, rig_builder, take_root
 from .core.body_model import BodyModel, load_body_model
 from .core.builtin_model import resolve_model
 from .core.camera.result import REPROJ_AFTER_KEY
@@ -92,12 +92,16 @@ def corrective_basis(model: BodyModel, mode: str) -> Optional[CorrectiveBasis]:
 
 def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str = "",
                       model_cache_dir: Optional[str] = None, pose_correctives: str = "COMPACT",
-                      progress: Progress = _no_progress) -> ImportResult:
+                      progress: Progress = _no_progress, world_align: bool = False) -> ImportResult:
     """Build the avatar for ``filepath``. Raises ``core.errors.FusionError`` on bad input.
 
     ``pose_correctives``: ``COMPACT`` (default; the fewest SVD components of ``posedirs`` that reproduce all 486
     within 1e-5 m, so playback stays fast), ``FULL`` (one ``Pose###`` key per pose-feature entry, 486) or
     ``NONE``. The per-frame weights are baked as F-curves: playback needs no Python handler.
+
+    ``world_align``: parent the rig and the camera to an empty (``take_root``) placed so that the take's ground
+    (the file's ``ground_plane``, else estimated from the feet) is Blender's z = 0 with +Z up; one rigid
+    transform, so the camera sees the avatar exactly as without it.
 
     The caller owns atomicity: on an exception, IDs created so far are left for it to remove.
     """
@@ -154,6 +158,12 @@ def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str
     if scene.camera is None:
         scene.camera = camera
     warnings.extend(camera_builder.camera_warnings(seq.camera_K, seq.image_size))
+    if world_align:
+        plane, source = take_root.ground_for_alignment(seq, model, filepath)
+        take_root.add_take_root(name, plane, source, (arm_obj, camera), collection)
+        if source != "file":
+            warnings.append(f"world-aligned on a ground estimated from the feet ({source}): the file has no "
+                            "ground_plane")
     arm_obj["smplx_fusion_camera"] = camera.name
     arm_obj["smplx_fusion_mean_depth"] = float(np.median(seq.transl[:, 2]))
     frame_ids = seq.extras.get("frame_ids")

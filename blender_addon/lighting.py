@@ -13,7 +13,9 @@ take put the avatar.
 - ``FOOTAGE``: for a render over the footage plate: one large, soft area light from above the camera and a little
   to the side, the world tinted with the plate's mean colour (ambient light matching the footage), and a
   shadow-catcher floor at the avatar's feet (``preview_stage.add_floor``), so only the avatar's shadow darkens the plate. Shadow catchers are
-  Cycles-only: EEVEE renders the floor (BLENDER5_NOTES.md section 6).
+  Cycles-only: EEVEE renders the floor (BLENDER5_NOTES.md section 6). When the avatar has a ground plane object
+  (``ground_object``, placed by *Detect Contacts* on the fitted ground), that is the shadow catcher and no floor
+  is added.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ import bpy
 import numpy as np
 from mathutils import Vector
 
-from . import preview_stage
+from . import ground_object, preview_stage
 from .core.errors import FusionError
 
 LIGHTING_TAG = "smplx_fusion_lighting"
@@ -209,13 +211,16 @@ def _footage(scene: bpy.types.Scene, collection: bpy.types.Collection, mesh_obj:
     # from above the camera and a little to the side: shapes the body and casts a readable, soft shadow
     soft = _area_light(collection, "soft light", c + d * (0.55 * subject.to_camera + 0.45 * side + 0.75 * up), c,
                        2.8, 0.5)
-    floor = preview_stage.add_floor(mesh_obj, collection, shadow_catcher=True)
-    floor[LIGHTING_TAG] = True
+    objects = [soft]
+    if ground_object.ground_object_of(mesh_obj.parent) is None:  # else the fitted ground catches the shadow
+        floor = preview_stage.add_floor(mesh_obj, collection, shadow_catcher=True)
+        floor[LIGHTING_TAG] = True
+        objects.append(floor)
     ambient = plate_mean_color(scene.camera) or (0.5, 0.5, 0.5)
     world, background = _new_world("SMPL-X footage")
     background.inputs["Color"].default_value = (*ambient, 1.0)
     background.inputs["Strength"].default_value = 0.6
-    return [soft, floor], world
+    return objects, world
 
 
 def apply_lighting(scene: bpy.types.Scene, mesh_obj: bpy.types.Object, preset: str, hdri: str = "studio",

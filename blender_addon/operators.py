@@ -31,6 +31,11 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
                ("FULL", "All 486", "One Pose### shape key per pose-feature entry"),
                ("NONE", "None", "No pose correctives")),
         default="COMPACT")
+    world_align: bpy.props.BoolProperty(  # type: ignore[valid-type]
+        name="World-align", default=False,
+        description="Put the take's ground (the file's ground plane, else estimated from the feet) on Blender's "
+                    "floor, z = 0 and +Z up, by parenting the rig and the camera to one empty; the camera's "
+                    "view of the avatar is unchanged")
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         prefs = get_preferences(context)
@@ -47,7 +52,8 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
         try:
             result = importer.import_fused_file(context, bpy.path.abspath(self.filepath), model_path,
                                                 model_cache_dir=builtin_model_cache_dir(),
-                                                pose_correctives=self.pose_correctives, progress=progress)
+                                                pose_correctives=self.pose_correctives, progress=progress,
+                                                world_align=self.world_align)
         except FusionError as exc:
             scene_snapshot.roll_back(snapshot)
             self.report({"ERROR"}, str(exc))

@@ -19,6 +19,7 @@ the same path as ``animation.write_fcurves``; never one key at a time). On failu
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import sys
@@ -37,7 +38,7 @@ from .core.body_model import BodyModel, load_body_model
 from .core.errors import FusionError
 from .core.fused_file import FusedSequence, read_fused, write_fused
 from .core.pose_correctives import pose_feature
-from .core.rotations import matrix_to_axis_angle, quaternion_wxyz_to_matrix
+from .core.rotations import axis_angle_to_matrix, matrix_to_axis_angle, quaternion_wxyz_to_matrix
 from .core.skeleton import JOINT_NAMES, PARENTS
 from .core.validate import fixes as fixes_mod
 from .core.validate.posing import with_full_pose
@@ -46,6 +47,7 @@ from .core.validate.run import run_checks
 from .core_subprocess import run_core, core_interpreter  # noqa: I001 (order keeps the zip test happy)
 from .importer import FIRST_FRAME, corrective_basis
 from .pose_channels import compute_pose_channels
+from .take_root import take_root_of
 
 MARKER_PREFIX = "VAL:"
 COLOR_ATTRIBUTE = "validation_penetration"
@@ -164,6 +166,37 @@ class TakeReadback:
     locations: np.ndarray
 
 
+def armature_in_take(arm: bpy.types.Object) -> np.ndarray:
+    """(4, 4) the armature object's transform in the take's own world (the Blender world of a plain import, where
+    the footage camera sits at the origin): its world matrix, taken relative to its take root after a
+    world-aligned import (``take_root``), so the camera frame is the same either way."""
+    world = np.array(arm.matrix_world, dtype=np.float64)
+    root = take_root_of(arm)
+    if root is not None:
+        world = np.linalg.inv(np.array(root.matrix_world, dtype=np.float64)) @ world
+    return world
+
+
+def seq_in_rig_frame(rb: "TakeReadback", seq: FusedSequence) -> FusedSequence:
+    """A take in the camera frame as displayed (what :func:`read_take` returns, or a fix of it) -> the same take in
+    the rig's own frame, i.e. what the F-curves hold: :func:`read_take`'s account of the armature object's
+    transform (:func:`armature_in_take`) taken back out. Identity when the object is not moved, so
+    ``write_take(rb, seq_in_rig_frame(rb, rb.seq), ...)`` rewrites the keys it read."""
+    world = armature_in_take(rb.arm)
+    if np.allclose(world, np.eye(4), atol=1e-9):
+        return seq
+    to_cam = CAMERA_TO_BLENDER.T @ _orthonormal(world[:3, :3]) @ CAMERA_TO_BLENDER
+    out = copy.deepcopy(seq)
+    n_e = min(out.expression.shape[1], rb.model.num_expression)
+    delta0 = rb.model.expression_joint_offsets(out.expression[:, :n_e])[:, 0] if n_e \
+        else np.zeros((out.num_frames, 3))
+    joint0 = rb.rest_joints_model[0] + delta0
+    root_cam = (out.transl + joint0 - world[:3, 3] @ CAMERA_TO_BLENDER) @ to_cam
+    out.transl = root_cam - joint0
+    out.global_orient = matrix_to_axis_angle(to_cam.T @ axis_angle_to_matrix(out.global_orient))
+    return out
+
+
 def read_take(arm: bpy.types.Object, mesh: bpy.types.Object) -> TakeReadback:
     """Read the displayed take back from the rig (see the module docstring)."""
     source = str(arm.get("smplx_fusion_source", ""))
@@ -216,7 +249,7 @@ def read_take(arm: bpy.types.Object, mesh: bpy.types.Object) -> TakeReadback:
     root_world = loc[:, 0] @ b[0].T
     j0 = rest_joints_model[0]
     transl = (root_world + a @ j0) @ c - j0 - moved_root
-    world = np.array(arm.matrix_world, dtype=np.float64)
+    world = armature_in_take(arm)
     if not np.allclose(world, np.eye(4), atol=1e-9):
         # the armature object was moved: what the camera sees is the root carried by the object's transform
         m_rot = _orthonormal(world[:3, :3])
@@ -256,7 +289,7 @@ def displayed_skeleton(arm: bpy.types.Object, rest: np.ndarray, quat: np.ndarray
     for j in range(1, len(JOINT_NAMES)):
         p = int(PARENTS[j])
         pose[:, j] = pose[:, p] @ (inv_rest[p] @ rest[j])[None] @ basis[:, j]
-    world = np.array(arm.matrix_world, dtype=np.float64)
+    world = armature_in_take(arm)
     heads = pose[..., :3, 3] @ world[:3, :3].T + world[:3, 3]
     return heads @ CAMERA_TO_BLENDER  # Blender world -> OpenCV camera frame
 
@@ -459,7 +492,7 @@ def _owner(owner: bpy.types.ID) -> tuple[bpy.types.Action, bpy.types.ActionSlot]
 
 
 def write_take(rb: TakeReadback, new_seq: FusedSequence, rows: np.ndarray, backup: CurveBackup) -> None:
-    """Write rows ``rows`` of ``new_seq`` into the rig's F-curves (rotations, locations, expression and
+    """Write rows ``rows`` of ``new_seq`` (in the rig's own frame: see :func:`seq_in_rig_frame`) into the rig's F-curves (rotations, locations, expression and
     pose-corrective weights), in bulk."""
     rows = np.asarray(rows, dtype=np.int64)
     if rows.size == 0:
@@ -580,9 +613,11 @@ def run_fix(context: bpy.types.Context, fix: str, rows: np.ndarray, only_flagged
                 bones.save()
                 _apply_betas(context, rb, new_seq)
                 rb = read_take(rb.arm, rb.mesh)  # new rests: every frame's channels change
-                write_take(rb, _keep_pose(rb.seq, new_seq), np.arange(new_seq.num_frames), backup)
+                write_take(rb, seq_in_rig_frame(rb, _keep_pose(rb.seq, new_seq)), np.arange(new_seq.num_frames),
+                           backup)
         else:
-            write_take(rb, new_seq, np.asarray(report.frames_changed, dtype=np.int64), backup)
+            write_take(rb, seq_in_rig_frame(rb, new_seq), np.asarray(report.frames_changed, dtype=np.int64),
+                       backup)
     except Exception:
         backup.restore()
         bones.restore()
@@ -639,4 +674,4 @@ def _smooth_in_subprocess(context: bpy.types.Context, rb: TakeReadback, rows: np
 
 __all__ = ["MARKER_PREFIX", "COLOR_ATTRIBUTE", "FIX_ITEMS", "find_avatar", "curve_values", "read_take",
            "displayed_skeleton", "validate_take", "show_results", "paint_penetration", "clear_markers",
-           "write_take", "run_fix", "SceneEdits", "scipy_available"]
+           "write_take", "armature_in_take", "seq_in_rig_frame", "run_fix", "SceneEdits", "scipy_available"]

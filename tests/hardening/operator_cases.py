@@ -191,6 +191,26 @@ def _break_second_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(render_ops, "_log", fail_on_second_frame)
 
 
+def _break_ground_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    from blender_addon import ground_object
+
+    new_ground = ground_object._new_ground
+
+    def fail_after_creating(*args: Any, **kwargs: Any) -> None:
+        new_ground(*args, **kwargs)  # by now: keys written (lock), markers and contact channels, ground object
+        _explode()
+
+    monkeypatch.setattr(ground_object, "_new_ground", fail_after_creating)
+
+
+def _grounding_call(bpy: Any, operator: str, **settings: Any) -> set:
+    """A grounding operator with the panel's settings (mode Always: the 6-frame demo take shows no contact)."""
+    panel = bpy.context.scene.smplx_fusion_grounding
+    for key, value in {"mode": "ALWAYS", **settings}.items():
+        setattr(panel, key, value)
+    return getattr(bpy.ops.smplx_fusion, operator)()
+
+
 def _render_call(bpy: Any, tmp: Path, **extra: Any) -> set:
     from tests.shots.render_fixtures import write_png
 
@@ -214,6 +234,20 @@ AVATAR_OPERATOR_CASES = [
         break_halfway=_break_floor,
         bad_call=lambda bpy, tmp: bpy.ops.smplx_fusion.apply_lighting(preset="HDRI", hdri="moon"),
         bad_message="no such studio HDRI",
+    ),
+    AvatarOperatorCase(
+        name="ground_detect",
+        call=lambda bpy, tmp: _grounding_call(bpy, "ground_detect"),
+        break_halfway=_break_ground_object,
+        bad_call=lambda bpy, tmp: _grounding_call(bpy, "ground_detect", frame_start=100, frame_end=120),
+        bad_message="hold none of the take's frames",
+    ),
+    AvatarOperatorCase(
+        name="ground_lock",
+        call=lambda bpy, tmp: _grounding_call(bpy, "ground_lock"),
+        break_halfway=_break_ground_object,
+        bad_call=lambda bpy, tmp: _grounding_call(bpy, "ground_lock", frame_start=100, frame_end=120),
+        bad_message="hold none of the take's frames",
     ),
     AvatarOperatorCase(
         name="render",
