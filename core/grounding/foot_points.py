@@ -55,5 +55,15 @@ def body_up_direction(skeleton: PosedSkeleton) -> np.ndarray:
     return mean / length if length > 1e-6 else np.array([0.0, -1.0, 0.0])
 
 
+def body_forward_direction(skeleton: PosedSkeleton) -> Optional[np.ndarray]:
+    """(3,) the take's mean facing direction (the pelvis' +z axis, SMPL-X's forward), camera frame, or None when
+    the take gives no usable direction. The ground prior is weaker along it than across it (people lean forward,
+    rarely sideways)."""
+    facing = skeleton.global_rot[:, 0, :, 2]  # (T, 3) third column: the pelvis frame's z axis
+    mean = facing.mean(axis=0)
+    length = float(np.linalg.norm(mean))
+    return mean / length if np.isfinite(length) and length > 1e-6 else None
+
+
 __all__ = ["FEET", "FOOT_POINT_NAMES", "FOOT_VERTEX_IDS", "HIP", "KNEE", "ANKLE", "TOES", "foot_points",
-           "body_up_direction"]
+           "body_up_direction", "body_forward_direction"]

@@ -4,10 +4,17 @@ Modes: ``auto`` (detected contacts: hysteresis and duration rules; a take where 
 unchanged), ``always`` (every low, slow foot frame is locked; without detected contacts the ground is taken at
 the feet's usual lowest level), ``never`` (the take is returned unchanged).
 
-Finding the ground: the up prior is the body's mean pelvis-to-neck direction. A first plane is fitted robustly
-(:func:`core.grounding.plane.fit_ground_plane`) to the heel and toe points of each frame's lower foot where that
-foot is slow; contacts are detected on it, the plane is refitted to the contacts' points, and this repeats a few
-times. A ``ground_plane`` extra in the file (or a plane passed in) is used as given instead.
+Finding the ground: a first plane is fitted by RANSAC (:func:`core.grounding.plane.fit_ground_plane`) to the heel
+and toe points of each frame's lower foot where that foot is slow, and contacts are detected on it. Then, a few
+times: the contacts give one footprint each, after the estimator's glitches (short stretches where the body sinks
+into the floor) are taken out (:mod:`core.grounding.stance_points`); the plane is refitted to the footprints with a
+robust loss and a prior tying its normal to the body's mean up direction, weak for a forward lean and strong for a
+sideways one (:mod:`core.grounding.plane_prior`); and contacts are detected again on it. A ``ground_plane`` extra in
+the file (or a plane passed in) is used as given instead.
+
+What a single plane cannot do: a monocular estimate that drifts slowly in depth puts its footprints on a floor that
+is tilted and offset by the drift's trend and mean over the take. The fit follows them (it cannot tell a drift from
+a sloping floor), so the grounded feet sit on the estimate's floor, which is off the true one by that trend.
 """
 from __future__ import annotations
 
@@ -23,8 +30,10 @@ from ..fused_file import FusedSequence
 from ..validate.posing import pose_skeleton
 from .contacts import ContactDetection, ContactParams, detect_contacts
 from .foot_lock import LockParams, LockResult, frame_mask, lock_feet
-from .foot_points import body_up_direction, foot_points
+from .foot_points import body_forward_direction, body_up_direction, foot_points
 from .plane import GroundPlane, fit_ground_plane
+from .plane_prior import fit_plane_with_prior, lean_prior_precision
+from .stance_points import StanceParams, StancePoints, stance_points
 
 MODES = ("auto", "always", "never")
 GROUND_PLANE_KEY = "ground_plane"
@@ -39,16 +48,28 @@ class GroundingParams:
     Attributes:
         contact: :class:`ContactParams`.
         lock: :class:`LockParams`.
-        plane_inlier_m: RANSAC inlier distance of the plane fit.
+        stance: :class:`StanceParams` (footprints and glitch rejection).
+        plane_inlier_m: RANSAC inlier distance of the first plane fit.
         min_plane_frames: fewer candidate contact frames than this: no ground is found (mode ``auto``).
-        max_tilt_deg: largest angle between the fitted normal and the body's up direction.
+        max_tilt_deg: largest angle between the first plane's normal and the body's up direction.
+        prior_sagittal_deg: standard deviation of the up prior for a forward or backward tilt (body lean).
+        prior_frontal_deg: its standard deviation for a sideways tilt.
+        footprint_sigma_m: the least height uncertainty granted one footprint (the floor of the fit's robust
+            scale): a monocular estimate drifts in depth by more than this between steps, and without it a handful
+            of footprints that happen to agree would claim a precision they do not have and outweigh the prior.
+        refinements: footprint refits after the first plane.
     """
 
     contact: ContactParams = field(default_factory=ContactParams)
     lock: LockParams = field(default_factory=LockParams)
+    stance: StanceParams = field(default_factory=StanceParams)
     plane_inlier_m: float = 0.02
     min_plane_frames: int = 8
     max_tilt_deg: float = 30.0
+    prior_sagittal_deg: float = 5.0
+    prior_frontal_deg: float = 1.0
+    footprint_sigma_m: float = 0.005
+    refinements: int = 3
 
 
 @dataclass
@@ -60,11 +81,13 @@ class GroundEstimate:
         detection: the contact detection on that plane, or None without a plane.
         plane_source: ``fitted``, ``file`` (the ``ground_plane`` extra), ``given``, ``lowest`` (mode ``always``
             without contacts: the feet's usual lowest level) or ``none``.
+        stance: the footprints the fitted plane went through (None unless ``plane_source`` is ``fitted``).
     """
 
     plane: Optional[GroundPlane]
     detection: Optional[ContactDetection]
     plane_source: str
+    stance: Optional[StancePoints] = None
 
     @property
     def contact(self) -> np.ndarray:
@@ -99,6 +122,9 @@ class GroundingResult:
         plane = self.estimate.plane
         out["plane_source"] = self.estimate.plane_source
         out["ground_plane"] = None if plane is None else [round(float(v), 6) for v in plane.as_array()]
+        if self.estimate.stance is not None:
+            out["footprints"] = int(self.estimate.stance.points.shape[0])
+            out["glitch_frames"] = int(self.estimate.stance.glitch.sum())
         from .contacts import mask_intervals
 
         for f, name in enumerate(("left", "right")):
@@ -198,20 +224,24 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
         return GroundEstimate(plane, detect_contacts(pts, plane, fps, mode, params.contact, scores), source)
 
     up = body_up_direction(skel)
+    prior = lean_prior_precision(up, body_forward_direction(skel), params.prior_sagittal_deg,
+                                 params.prior_frontal_deg)
     found = _initial_plane(pts, up, fps, params)
     provisional = found if found is not None else _lowest_level(pts, up)
     detection = detect_contacts(pts, provisional, fps, mode, params.contact, scores)
-    for _ in range(3):  # fit on the contacts, detect again on the fitted plane
+    stance = None
+    for _ in range(params.refinements):  # footprints of the contacts -> plane -> contacts again
         if found is None or detection.contact.any(axis=1).sum() < params.min_plane_frames:
             break
-        fitted = fit_ground_plane(_contact_points_in(pts, detection.contact), up, params.plane_inlier_m,
-                                  params.max_tilt_deg)
+        prints = stance_points(pts, detection.contact, found, fps, params.stance)
+        fitted = fit_plane_with_prior(prints.points, up, prior, initial=found,
+                                      scale_floor_m=params.footprint_sigma_m)
         if fitted is None:
             break
-        found = fitted
+        found, stance = fitted, prints
         detection = detect_contacts(pts, found, fps, mode, params.contact, scores)
     if found is not None and detection.contact.any(axis=1).sum() >= params.min_plane_frames:
-        return GroundEstimate(found, detection, "fitted")
+        return GroundEstimate(found, detection, "fitted", stance)
     if mode == "always":
         return GroundEstimate(provisional, detection, "lowest")
     return GroundEstimate(None, None, "none")
