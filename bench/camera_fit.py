@@ -6,15 +6,22 @@ crop camera -> ``fit_camera`` (grid over focal 1,000-20,000 px and scale 0.5-3.0
 once and timed alone (evidence built beforehand; torch imported and warmed on a 10-frame fit first).
 
 Rows of the table:
-- ``2D keypoints``: a 2D detector's keypoints on the footage (the true projections of the ground-truth joints and
-  fingertips, 2 px Gaussian noise, 5 % missed), read through ``core.camera.keypoints2d``, the focal fitted: what
-  ``focal_rel_err`` / ``transl_rel_err`` / ``reproj_px_*`` / ``cpu_s`` report (the evidence that carries the focal);
+- ``2D kp + pose refine``: a 2D detector's keypoints on the footage (the true projections of the ground-truth joints
+  and fingertips, 2 px Gaussian noise, 5 % missed), read through ``core.camera.keypoints2d``, the focal fitted, then
+  the pose refined with the focal and translations (``core.camera.pose_refine``): what ``fit-camera --keypoints2d``
+  does by default, and what ``focal_rel_err`` / ``transl_rel_err`` / ``reproj_px_*`` report; ``refine_s`` is the
+  refinement's own time;
+- ``2D keypoints``: the same keypoints, the camera fit alone on the fused pose (``--no-refine-pose``):
+  ``focal_rel_err_no_refine`` / ``transl_rel_err_no_refine``, and ``cpu_s`` (the plain focal + translation fit);
+- ``2D kp + face box``: the camera fit alone with the face box's position kept beside the keypoints, as before the
+  evidence dropped it (``focal_rel_err_kp_with_face_box``: why it is dropped);
 - ``crop only``: the focal fitted from the crop-camera evidence alone (``focal_rel_err_crop_only``; it cannot
   carry the focal, ``tests/camera/test_identifiability.py``);
 - ``footage focal``: the focal taken from the footage metadata, translations fitted to the crop-camera evidence
   (``transl_rel_err_given_focal``).
 Errors: focal |f / f_true - 1|; translation median over frames of |t - t_true| / z_true; reprojection mean pixels
-over frames of the mean distance to the evidence.
+over frames of the mean distance to the evidence; body MPJPE the mean distance of joints 1-21 to the ground truth's
+with the pelvis aligned (camera frame, so the global orientation counts), fused vs refined pose.
 
     .venv/bin/python bench/camera_fit.py      # last line: one JSON object
 """
@@ -48,6 +55,24 @@ def _fit_row(name, fit, truth, focal_true, seconds):
             "seconds": round(seconds, 3), "evaluations": fit.iterations, "device": fit.device}
 
 
+def _refine_row(name, refined, fit, truth, focal_true, seconds):
+    err = np.linalg.norm(refined.transl_cam - truth.transl, axis=1) / truth.transl[:, 2]
+    return {"row": name, "focal_px": round(refined.focal_px, 2),
+            "focal_rel_err": round(abs(refined.focal_px / focal_true - 1), 5),
+            "transl_rel_err": round(float(np.median(err)), 5),
+            "reproj_px_before": round(float(np.nanmean(fit.reproj_before_px)), 3),
+            "reproj_px_after": round(float(np.nanmean(refined.reproj_after_px)), 3),
+            "seconds": round(seconds, 3), "evaluations": fit.iterations + refined.iterations,
+            "device": refined.device}
+
+
+def _body_mpjpe_mm(joints, true_joints):
+    """Mean distance (mm) of joints 1-21 (T, 55, 3) to the truth's, each with its pelvis at the origin."""
+    a = joints[:, 1:22] - joints[:, :1]
+    b = true_joints[:, 1:22] - true_joints[:, :1]
+    return 1000.0 * float(np.mean(np.linalg.norm(a - b, axis=-1)))
+
+
 def main() -> int:
     import torch
 
@@ -56,7 +81,8 @@ def main() -> int:
     from core.camera.evidence import Evidence, build_evidence
     from core.camera.fit import FitOptions, fit_camera, objective_at
     from core.camera.keypoints2d import SMPLX_EXTRA_KEYPOINTS, read_keypoints2d, write_keypoints2d
-    from core.camera.points import POINT_GROUPS, sequence_points
+    from core.camera.points import POINT_GROUPS, point_rig, posed_points, sequence_points
+    from core.camera.pose_refine import RefineOptions, refine_pose
     from core.cli import main as core_main
     from core.demo_data import write_demo_data
     from core.fused_file import read_fused
@@ -108,13 +134,28 @@ def main() -> int:
         small = type(points)(points=points.points[:10], joints=points.joints[:10])
         small_ev = Evidence(uv=kp_evidence.uv[:10], weight=kp_evidence.weight[:10], image_size=evidence.image_size)
         fit_camera(small, small_ev, seq.transl[:10], seq.camera_K[:10], FitOptions(max_iterations=5, device="cpu"))
+        rig = point_rig(seq.betas, seq.expression, model, FRAMES)
+
+        def refine(fit, device):
+            """The pose refinement from a camera fit, as ``fit-camera --keypoints2d`` runs it: (result, seconds)."""
+            if device == "cuda":
+                torch.cuda.synchronize()
+            t_start = time.perf_counter()
+            result = refine_pose(seq.full_pose(), rig, kp_evidence, fit.focal_px, fit.transl_cam,
+                                 fit.principal_point, RefineOptions(device=device))
+            if device == "cuda":
+                torch.cuda.synchronize()
+            return result, time.perf_counter() - t_start
 
         rows = []
         t0 = time.perf_counter()
         cpu = fit_camera(points, kp_evidence, seq.transl, seq.camera_K, FitOptions(device="cpu"))
         cpu_s = time.perf_counter() - t0
+        refined, refine_s = refine(cpu, "cpu")
+        rows.append(_refine_row("2D kp + pose refine (cpu)", refined, cpu, truth, focal_true, cpu_s + refine_s))
         rows.append(_fit_row("2D keypoints (cpu)", cpu, truth, focal_true, cpu_s))
-        cuda_s, cuda_note = None, "no CUDA device on this machine (torch.cuda.is_available() is False)"
+        cuda_s, refine_cuda_s = None, None
+        cuda_note = "no CUDA device on this machine (torch.cuda.is_available() is False)"
         if torch.cuda.is_available():
             fit_camera(small, small_ev, seq.transl[:10], seq.camera_K[:10], FitOptions(max_iterations=5,
                                                                                           device="cuda"))
@@ -125,6 +166,15 @@ def main() -> int:
             cuda_s = time.perf_counter() - t0
             cuda_note = torch.cuda.get_device_name(0)
             rows.append(_fit_row("2D keypoints (cuda)", gpu, truth, focal_true, cuda_s))
+            refined_gpu, refine_cuda_s = refine(gpu, "cuda")
+            rows.append(_refine_row("2D kp + pose refine (cuda)", refined_gpu, gpu, truth, focal_true,
+                                    cuda_s + refine_cuda_s))
+        with_face = Evidence(uv=kp_evidence.uv.copy(), weight=kp_evidence.weight.copy(), image_size=evidence.image_size)
+        face = POINT_GROUPS["face"]
+        with_face.uv[:, face], with_face.weight[:, face] = evidence.uv[:, face], evidence.weight[:, face]
+        t0 = time.perf_counter()
+        old = fit_camera(points, with_face, seq.transl, seq.camera_K, FitOptions(device="cpu"))
+        rows.append(_fit_row("2D kp + face box (cpu)", old, truth, focal_true, time.perf_counter() - t0))
         t0 = time.perf_counter()
         crop = fit_camera(points, evidence, seq.transl, seq.camera_K, FitOptions(device="cpu"))
         rows.append(_fit_row("crop only (cpu)", crop, truth, focal_true, time.perf_counter() - t0))
@@ -136,26 +186,41 @@ def main() -> int:
         oracle = fit_camera(truth_pts, kp_evidence, seq.transl, seq.camera_K, FitOptions(device="cpu"))
         rows.append(_fit_row("2D kp, true 3D (cpu)", oracle, truth, focal_true, time.perf_counter() - t0))
         loss_truth = objective_at(points, evidence, truth.transl, focal_true)
+        refined_points = posed_points(refined.full_pose, seq.betas, seq.expression, model)
+        mpjpe_fused = _body_mpjpe_mm(points.joints, truth_pts.joints)
+        mpjpe_refined = _body_mpjpe_mm(refined_points.joints, truth_pts.joints)
 
     print(f"camera fit, {FRAMES} frames, 1280 x 720, true focal {focal_true:.0f} px "
           f"(data + fuse {prepared_s:.1f} s, points + evidence {evidence_s:.2f} s, not in the fit times)")
-    print(f"{'row':<24}{'focal px':>10}{'focal err':>11}{'transl err':>12}{'reproj before':>15}"
+    print(f"{'row':<28}{'focal px':>10}{'focal err':>11}{'transl err':>12}{'reproj before':>15}"
           f"{'reproj after':>14}{'seconds':>9}{'evals':>7}")
     for r in rows:
-        print(f"{r['row']:<24}{r['focal_px']:>10.1f}{r['focal_rel_err']:>11.4f}{r['transl_rel_err']:>12.4f}"
+        print(f"{r['row']:<28}{r['focal_px']:>10.1f}{r['focal_rel_err']:>11.4f}{r['transl_rel_err']:>12.4f}"
               f"{r['reproj_px_before']:>15.2f}{r['reproj_px_after']:>14.2f}{r['seconds']:>9.2f}{r['evaluations']:>7}")
     print(f"cuda: {'%.2f s' % cuda_s if cuda_s is not None else 'null'} ({cuda_note})")
+    print(f"pose refinement: {refine_s:.2f} s on the cpu ({refined.iterations} evaluations, mean correction "
+          f"{np.degrees(refined.correction_rad.mean()):.2f} deg); body MPJPE against the ground truth "
+          f"{mpjpe_fused:.1f} mm fused -> {mpjpe_refined:.1f} mm refined")
     print(f"crop only: objective at the true camera {loss_truth:.2f} vs at its fit {crop.loss_final:.2f}: the "
           f"crop-camera evidence prefers the wrong focal (near the regressor's virtual one)")
+    print("2D kp + face box: the face box's centre beside the keypoints (the evidence before it was dropped): it is "
+          "no perspective projection of a model point, and it pulls the focal")
     print("2D kp, true 3D: the same keypoints with the ground truth's 3D instead of the fused one; the gap to the "
-          "'2D keypoints' row is the fused pose's depth error (errors-in-variables), not the optimiser")
-    fit_row, by_name = rows[0], {r["row"]: r for r in rows}
+          "'2D keypoints' row is the fused pose's error (errors-in-variables), which the pose refinement takes out")
+    by_name = {r["row"]: r for r in rows}
+    head, plain = by_name["2D kp + pose refine (cpu)"], by_name["2D keypoints (cpu)"]
     result = {"bench": "camera_fit", "frames": FRAMES, "cpu_s": round(cpu_s, 3),
               "cuda_s": None if cuda_s is None else round(cuda_s, 3), "cuda_note": cuda_note,
-              "focal_rel_err": fit_row["focal_rel_err"], "transl_rel_err": fit_row["transl_rel_err"],
-              "reproj_px_before": fit_row["reproj_px_before"], "reproj_px_after": fit_row["reproj_px_after"],
+              "focal_rel_err": head["focal_rel_err"], "transl_rel_err": head["transl_rel_err"],
+              "reproj_px_before": head["reproj_px_before"], "reproj_px_after": head["reproj_px_after"],
+              "pipeline": "fit-camera --keypoints2d default: camera fit, then pose refinement",
+              "refine_s": round(refine_s, 3),
+              "refine_cuda_s": None if refine_cuda_s is None else round(refine_cuda_s, 3),
+              "focal_rel_err_no_refine": plain["focal_rel_err"], "transl_rel_err_no_refine": plain["transl_rel_err"],
+              "body_mpjpe_mm_fused": round(mpjpe_fused, 2), "body_mpjpe_mm_refined": round(mpjpe_refined, 2),
               "evidence": f"2D keypoints, {KEYPOINT_NOISE_PX:g} px noise, {KEYPOINT_MISSED:.0%} missed",
-              "focal_px": fit_row["focal_px"], "focal_true_px": focal_true,
+              "focal_px": head["focal_px"], "focal_true_px": focal_true,
+              "focal_rel_err_kp_with_face_box": by_name["2D kp + face box (cpu)"]["focal_rel_err"],
               "focal_rel_err_crop_only": by_name["crop only (cpu)"]["focal_rel_err"],
               "transl_rel_err_crop_only": by_name["crop only (cpu)"]["transl_rel_err"],
               "transl_rel_err_given_focal": by_name["footage focal (cpu)"]["transl_rel_err"],

@@ -9,9 +9,11 @@ Modules (data flows one way, top to bottom):
 - ``evidence``: the 2D evidence implied by each estimator's crop camera (body, hands, face);
 - ``footage``: footage metadata (image size, focal length) from a frames folder or a JSON sidecar;
 - ``fit``: one focal length and per-frame translations (grid search, then L-BFGS with torch autograd);
+- ``pose_refine``: the focal, translations and small body-pose corrections fitted together against 2D keypoints
+  (torch autograd; ``fit-camera --keypoints2d`` runs it by default);
 - ``command``: the ``fit-camera`` sub-command of the core's command line.
 
-Only ``fit`` needs torch, and it imports it inside its functions: importing this package (and everything above
+Only ``fit`` and ``pose_refine`` need torch, and it imports it inside its functions: importing this package (and everything above
 ``fit``) works with numpy alone, as inside Blender.
 """
 from __future__ import annotations

@@ -19,7 +19,9 @@ def add_parser(subparsers: Any) -> None:
         description="Solve for one focal length (or take --focal / the footage metadata) and per-frame root "
                     "translations so that the fused joints reproject onto the 2D evidence of each estimator's "
                     "crop camera (body joints, hand keypoints, face position). Writes a fused file with "
-                    "camera_K (3, 3), transl and image_size, and prints the reprojection error before and after.")
+                    "camera_K (3, 3), transl and image_size, and prints the reprojection error before and after. With "
+                    "--keypoints2d the body pose is refined with the camera and written too (on by default; "
+                    "--no-refine-pose).")
     p.add_argument("fused", help="the fused *.fused.npz")
     p.add_argument("--out", required=True, help="the fitted *.fused.npz to write")
     p.add_argument("--body", help="the body estimator's output (SMPLer-X / SMPLest-X / PIXIE ...)")
@@ -43,6 +45,15 @@ def add_parser(subparsers: Any) -> None:
                    help="principal point in pixels of the output image (default: its centre)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--smooth", type=float, default=0.1, help="weight of the translation's temporal smoothness")
+    p.add_argument("--refine-pose", action=argparse.BooleanOptionalAction, default=None,
+                   help="also refine the body pose (global orient + 21 body joints, small corrections near the fused "
+                        "pose, bone lengths kept) with the focal and translations against the 2D keypoints, and "
+                        "write the refined pose. ON BY DEFAULT WITH --keypoints2d (the fused pose's errors otherwise bias "
+                        "the focal: bench/camera_fit.py measures focal_rel_err against focal_rel_err_no_refine); "
+                        "--no-refine-pose keeps the fused pose. Refused without --keypoints2d: the crop cameras "
+                        "carry no perspective to refine against")
+    p.add_argument("--refine-joints", default="body", choices=("body", "body+hands"),
+                   help="joints --refine-pose corrects: the body (default), or also the 30 finger joints (slower)")
     p.add_argument("--report", help="also write the summary and per-frame reprojection errors as JSON")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -53,11 +64,14 @@ def run_fit_camera(args: argparse.Namespace) -> int:
     from .fit_fused import FitRequest, fit_fused_file, report_json
 
     request = FitRequest(fused=args.fused, out=args.out, body=args.body, hands=args.hands, face=args.face,
-                         face_bbox=args.face_bbox, keypoints2d=args.keypoints2d, person=args.person, from_provenance=args.from_provenance,
+                         face_bbox=args.face_bbox, keypoints2d=args.keypoints2d, person=args.person,
+                         from_provenance=args.from_provenance,
                          model=args.model, focal_px=args.focal, footage=args.footage,
                          footage_size=args.footage_size, principal_point=args.principal_point, device=args.device,
-                         smooth_weight=args.smooth, overwrite=args.overwrite)
-    progress = StageProgress(total=5, desc="fit-camera", quiet=args.quiet)
+                         smooth_weight=args.smooth, refine_pose=args.refine_pose, refine_joints=args.refine_joints,
+                         overwrite=args.overwrite)
+    refining = args.refine_pose if args.refine_pose is not None else bool(args.keypoints2d)
+    progress = StageProgress(total=6 if refining else 5, desc="fit-camera", quiet=args.quiet)
     try:
         outcome = fit_fused_file(request, progress)
     finally:
@@ -78,6 +92,11 @@ def run_fit_camera(args: argparse.Namespace) -> int:
         print(f"  evidence, {group}: {source}")
     print(f"  grid best: focal {fit.grid_best[0]:.0f} px, scale {fit.grid_best[1]:.2f}; L-BFGS "
           f"{fit.iterations} evaluations on {fit.device}, {fit.seconds:.2f} s")
+    if outcome.refinement is not None:
+        refined = outcome.refinement.summary()
+        print(f"  pose refined: {len(refined['refined_joints'])} joints, correction mean "
+              f"{refined['correction_deg']['mean']} deg (p95 {refined['correction_deg']['p95']}), "
+              f"{refined['iterations']} evaluations, {refined['seconds']:.2f} s; written to the fitted file")
     for note in fit.notes:
         print(f"  note: {note}")
     if args.report:

@@ -10,7 +10,10 @@ Each estimator renders its own 3D output through its own camera, and that render
   (:func:`core.camera.conversions.emoca_face_position`).
 Without a body estimate the fused file's own per-frame camera (the body regressor's, as fused) stands in for it.
 - 2D keypoints of a detector run on the footage (:mod:`core.camera.keypoints2d`), when given, replace the crop
-  evidence of the groups they cover: they carry the real camera's perspective, which the crop cameras do not.
+  evidence of the groups they cover: they carry the real camera's perspective, which the crop cameras do not. When
+  they cover the body, the face box's position is dropped too: it is no perspective projection of a model point
+  (a box centre), and beside true-perspective keypoints its offset biases the focal (about half of the focal error
+  of ``bench/camera_fit.py``'s keypoint fit before this rule).
 
 Evidence is laid out like :mod:`core.camera.points` (65 points per frame): ``uv`` (T, 65, 2) pixels, NaN where
 there is none, and ``weight`` (T, 65), 0 there. Group weights are spread over a group's points, so the body, each
@@ -231,7 +234,8 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
         image_size: (W, H) of the estimators' images; default the fused file's.
         group_weights: per-frame weight of each group (default :data:`GROUP_WEIGHTS`).
         keypoints2d: a 2D detector's keypoints (:mod:`core.camera.keypoints2d`); where they cover a group (body,
-            a hand) they replace the crop-camera evidence of that group, each point weighted by its confidence.
+            a hand) they replace the crop-camera evidence of that group, each point weighted by its confidence;
+            when they cover the body the face box's position is not used (see the module notes).
     Returns:
         :class:`Evidence`.
     """
@@ -288,6 +292,14 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
             sources[group] = f"2D keypoints ({name}), the real camera's perspective"
         if not (kp_conf > 0).any():
             notes.append(f"2D keypoints: no keypoint of {name} matches a frame of the fused file")
+        elif "face" in sources and (kp_conf[:, POINT_GROUPS["body"]] > 0).any():
+            # the face box centre is not the projection of a model point through the real camera; beside true
+            # perspective keypoints its offset pulls the focal (measured: bench/camera_fit.py), so it goes
+            sl = POINT_GROUPS["face"]
+            uv[:, sl], w[:, sl] = np.nan, 0.0
+            sources["face"] = f"not used: the 2D keypoints ({name}) carry the real perspective, the face box does not"
+            notes.append("face: the face box's position is not used beside 2D keypoints (it is no perspective "
+                         "projection of a model point, and its offset biases the focal)")
     return Evidence(uv=uv, weight=w, image_size=size, sources=sources, notes=notes)
 
 

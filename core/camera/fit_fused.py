@@ -2,11 +2,16 @@
 
 Shared by the ``fit-camera`` command and the Blender add-on's re-fit (in-process when torch is importable there).
 The focal comes from, in order: the user (``focal_px``), the footage metadata, the fit.
+
+With 2D keypoints the pose is refined too by default (:mod:`core.camera.pose_refine`): the focal, translations and
+small body-pose corrections are fitted together, and the refined pose is written into the fitted file (recorded in
+its provenance under ``camera_fit.pose_refinement``). Without keypoints there is nothing to refine it against:
+the crop cameras' evidence carries no perspective, so asking for it is refused.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -38,6 +43,9 @@ class FitRequest:
         footage_size: (W, H) of the footage when it differs from the estimators' images.
         principal_point: (cx, cy) in pixels of the output image; None: its centre.
         device, smooth_weight, max_iterations: fit settings.
+        refine_pose: refine the body pose with the camera (:mod:`core.camera.pose_refine`); None: on exactly when
+            ``keypoints2d`` is given; True without keypoints is refused.
+        refine_joints: ``"body"`` (global orient + 21 body joints) or ``"body+hands"`` (also the fingers).
         overwrite: replace ``out`` when it exists.
     """
 
@@ -58,17 +66,22 @@ class FitRequest:
     device: str = "auto"
     smooth_weight: float = 0.1
     max_iterations: int = 100
+    refine_pose: Optional[bool] = None
+    refine_joints: str = "body"
     overwrite: bool = False
 
 
 @dataclass
 class FitOutcome:
-    """What :func:`fit_fused_file` did: the fitted sequence, the fit, where it went and what it used."""
+    """What :func:`fit_fused_file` did: the fitted sequence, the fit, where it went and what it used, and the pose
+    refinement when there was one (:class:`core.camera.pose_refine.PoseRefinement`; ``fit`` then carries the
+    refined focal, translations and reprojection errors)."""
 
     sequence: FusedSequence
     fit: CameraFit
     out: Path
     inputs: dict = field(default_factory=dict)
+    refinement: Optional[Any] = None
 
 
 def _inputs(request: FitRequest, seq: FusedSequence) -> dict[str, Any]:
@@ -105,6 +118,10 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
     out = Path(request.out)
     if out.exists() and not request.overwrite:
         raise FusionError("the output exists; pass --overwrite to replace it", path=out, field="--out")
+    if request.refine_pose and not request.keypoints2d:
+        raise FusionError("pose refinement needs --keypoints2d: the estimators' crop cameras carry no perspective "
+                          "to refine the pose against", field="--refine-pose")
+    refine = bool(request.keypoints2d) if request.refine_pose is None else bool(request.refine_pose)
     seq = read_fused(request.fused)
     inputs = _inputs(request, seq)
     model = load_body_model(resolve_model(inputs["model"], seq.gender), seq.gender)
@@ -165,10 +182,42 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
               "evidence": evidence.sources,
               "footage": None if footage is None else {"path": str(footage.path), "notes": footage.notes},
               "options": {k: v for k, v in asdict(options).items() if k not in ("focal_px",)}}
+    refinement = None
+    if refine:
+        seq, fit, refinement = _refine(seq, fit, model, evidence, request, fixed_focal=focal_px is not None)
+        record["pose_refinement"] = refinement.summary()
+        say("refined the pose")
     fitted = apply_to_sequence(seq, fit, footage_size=out_size, record=record)
     write_fused(out, fitted)
     say("written")
-    return FitOutcome(sequence=fitted, fit=fit, out=out, inputs=inputs)
+    return FitOutcome(sequence=fitted, fit=fit, out=out, inputs=inputs, refinement=refinement)
+
+
+def _refine(seq: FusedSequence, fit: CameraFit, model: Any, evidence: Any, request: FitRequest,
+            fixed_focal: bool) -> tuple[FusedSequence, CameraFit, Any]:
+    """Refine pose, translations and (unless given) the focal from the camera fit; the sequence with the refined
+    pose, the fit with the refined camera, and the refinement."""
+    from .points import point_rig
+    from .pose_refine import RefineOptions, refine_pose
+
+    options = RefineOptions(joints=request.refine_joints, fit_focal=not fixed_focal, device=request.device,
+                            transl_smooth_weight=request.smooth_weight)
+    rig = point_rig(seq.betas, seq.expression, model, seq.num_frames)
+    refinement = refine_pose(seq.full_pose(), rig, evidence, fit.focal_px, fit.transl_cam, fit.principal_point,
+                             options)
+    pose = refinement.full_pose
+    refined = replace(seq, global_orient=pose[:, 0].copy(), body_pose=pose[:, 1:22].copy(),
+                      left_hand_pose=pose[:, 25:40].copy(), right_hand_pose=pose[:, 40:55].copy())
+    summary = refinement.summary()
+    note = (f"pose refined against the 2D keypoints ({len(refinement.refined_joints)} joints, mean correction "
+            f"{summary['correction_deg']['mean']:.2f} deg): focal {fit.focal_px:.1f} -> {refinement.focal_px:.1f} px, "
+            f"reprojection {summary['reproj_px_before']} -> {summary['reproj_px_after']} px; the refined pose is "
+            f"written")
+    refit = replace(fit, focal_px=refinement.focal_px, transl_cam=refinement.transl_cam,
+                    reproj_after_px=refinement.reproj_after_px, loss_final=refinement.loss_final,
+                    iterations=fit.iterations + refinement.iterations, seconds=fit.seconds + refinement.seconds,
+                    notes=fit.notes + [note] + refinement.notes)
+    return refined, refit, refinement
 
 
 def report_json(outcome: FitOutcome) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import numpy as np
 from ..body_model import BodyModel
 from ..fused_file import FusedSequence
 from ..fusion import chains
-from ..fusion.hands import hand_joint_targets
+from ..fusion.hands import FINGERTIPS, SIDE_NAMES, openpose_hand_joint_indices
 from ..rotations import axis_angle_to_matrix
 from ..skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
 
@@ -81,6 +81,56 @@ def face_offset(model: BodyModel, betas: np.ndarray) -> np.ndarray:
     return box_centre - model.joint_regressor[_HEAD] @ verts
 
 
+@dataclass
+class PointRig:
+    """Where each of the :data:`NUM_POINTS` points sits on the skeleton: ``point = p_j + G_j @ offset``.
+
+    Attributes:
+        rest_joints: (T, 55, 3) rest joints with shape and expression offsets (:func:`rest_joints_per_frame`).
+        point_joint: (65,) the joint j carrying each point (the joint itself for body and hand joints, the distal
+            finger joint for a fingertip, the head for the face point).
+        point_offset: (65, 3) the point's rest offset from that joint, model frame, metres (0 for joints).
+    """
+
+    rest_joints: np.ndarray
+    point_joint: np.ndarray
+    point_offset: np.ndarray
+
+
+def point_rig(betas: np.ndarray, expression: Optional[np.ndarray], model: BodyModel, num_frames: int) -> PointRig:
+    """:class:`PointRig` of a shape (``betas`` (B,) or (T, B)) and per-frame ``expression`` (T, E) or None.
+
+    Fingertips are smplx's fingertip vertices rigidly attached to the distal joints and the face point is the head
+    region's box centre carried by the head joint, both from the mean shape's rest mesh.
+    """
+    rest = rest_joints_per_frame(model, betas, expression, num_frames)
+    mean_betas = np.asarray(betas, dtype=np.float64)
+    mean_betas = mean_betas.mean(axis=0) if mean_betas.ndim == 2 else mean_betas
+    rest_vertices = model.shaped_vertices(mean_betas)
+    rest_joints = model.joint_regressor @ rest_vertices
+    joint = np.zeros(NUM_POINTS, dtype=np.int64)
+    offset = np.zeros((NUM_POINTS, 3))
+    joint[POINT_GROUPS["body"]] = BODY_JOINTS
+    for side, group in ((0, "left_hand"), (1, "right_hand")):
+        idx = openpose_hand_joint_indices(side).copy()
+        start = POINT_GROUPS[group].start
+        for k, (tip, distal) in FINGERTIPS.items():
+            j = JOINT_INDEX[f"{SIDE_NAMES[side]}_{distal}"]
+            idx[k] = j
+            offset[start + k] = rest_vertices[SMPLX_EXTRA_VERTEX_IDS[("l" if side == 0 else "r") + tip]] \
+                - rest_joints[j]
+        joint[POINT_GROUPS[group]] = idx
+    joint[POINT_GROUPS["face"]] = _HEAD
+    offset[POINT_GROUPS["face"]] = face_offset(model, mean_betas)
+    return PointRig(rest_joints=rest, point_joint=joint, point_offset=offset)
+
+
+def rig_points(rig: PointRig, global_rotmats: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """(T, 65, 3) the rig's points for posed joints: global rotations (T, 55, 3, 3), positions (T, 55, 3)."""
+    j = rig.point_joint
+    return positions[:, j] + np.einsum("tpab,pb->tpa", global_rotmats[:, j], rig.point_offset)
+
+
 def posed_points(full_pose: np.ndarray, betas: np.ndarray, expression: Optional[np.ndarray],
                  model: BodyModel) -> ModelPoints:
     """Points and joints of any pose.
@@ -93,18 +143,9 @@ def posed_points(full_pose: np.ndarray, betas: np.ndarray, expression: Optional[
         :class:`ModelPoints`.
     """
     pose = np.asarray(full_pose, dtype=np.float64)
-    t = pose.shape[0]
-    rest = rest_joints_per_frame(model, betas, expression, t)
-    rots, pos = chains.forward_kinematics(axis_angle_to_matrix(pose), rest)
-    mean_betas = np.asarray(betas, dtype=np.float64)
-    mean_betas = mean_betas.mean(axis=0) if mean_betas.ndim == 2 else mean_betas
-    rest_vertices = model.shaped_vertices(mean_betas)
-    rest_joints = model.joint_regressor @ rest_vertices
-    hands = [hand_joint_targets(rots, pos, side, rest_vertices, rest_joints, SMPLX_EXTRA_VERTEX_IDS)[0]
-             for side in (0, 1)]
-    face = pos[:, _HEAD] + np.einsum("tab,b->ta", rots[:, _HEAD], face_offset(model, mean_betas))
-    points = np.concatenate([pos[:, BODY_JOINTS], hands[0], hands[1], face[:, None]], axis=1)
-    return ModelPoints(points=points, joints=pos)
+    rig = point_rig(betas, expression, model, pose.shape[0])
+    rots, pos = chains.forward_kinematics(axis_angle_to_matrix(pose), rig.rest_joints)
+    return ModelPoints(points=rig_points(rig, rots, pos), joints=pos)
 
 
 def sequence_points(seq: FusedSequence, model: BodyModel) -> ModelPoints:
@@ -112,5 +153,5 @@ def sequence_points(seq: FusedSequence, model: BodyModel) -> ModelPoints:
     return posed_points(seq.full_pose(), seq.betas, seq.expression, model)
 
 
-__all__ = ["POINT_GROUPS", "NUM_POINTS", "BODY_JOINTS", "HEAD_REGION_JOINTS", "ModelPoints",
-           "rest_joints_per_frame", "face_offset", "posed_points", "sequence_points"]
+__all__ = ["POINT_GROUPS", "NUM_POINTS", "BODY_JOINTS", "HEAD_REGION_JOINTS", "ModelPoints", "PointRig",
+           "rest_joints_per_frame", "face_offset", "point_rig", "rig_points", "posed_points", "sequence_points"]
