@@ -119,7 +119,11 @@ def run_seeds(model, model_file: Path, seeds: tuple[int, ...]) -> dict:
         oracle = ground_sequence(walk.estimate, model, "auto", plane=plane)
         truth_joints, truth_feet = smplx_points(model_file, walk.truth.sequence)
         row = {"seed": seed}
-        row["plane"] = plane_error(result.estimate.plane, plane, truth_feet[contact].reshape(-1, 3))
+        row["plane"] = None if result.estimate.plane is None else \
+            plane_error(result.estimate.plane, plane, truth_feet[contact].reshape(-1, 3))
+        if row["plane"] is None:  # no ground found: reported, counted as not measured
+            row["plane"] = (float("nan"), float("nan"), float("nan"))
+            print(f"seed {seed}: no ground plane was found", file=sys.stderr)
         for name, seq in (("raw", walk.estimate), ("ours", result.sequence), ("true_plane", oracle.sequence)):
             joints, feet = smplx_points(model_file, seq)
             depth = max(0.0, -float(plane.signed_distance(feet).min()))
@@ -152,7 +156,7 @@ def run_seeds(model, model_file: Path, seeds: tuple[int, ...]) -> dict:
     return {"rows": rows, "skate": (skate_raw, skate_ours), "mpjpe": (mpjpe_raw, mpjpe_ours),
             "cost": 100.0 * (mpjpe_ours - mpjpe_raw) / mpjpe_raw, "f1": 2 * tp / max(detected + true, 1),
             "deepest_mm": {k: v * 1000 for k, v in deepest.items()}, "false_lock": false_lock,
-            "plane_angle_max": max(r["plane"][0] for r in rows), "ground_s": ground_s}
+            "plane_angle_max": float(np.nanmax([r["plane"][0] for r in rows])), "ground_s": ground_s}
 
 
 def print_table(title: str, res: dict) -> None:

@@ -287,7 +287,12 @@ def _find_ground(context: bpy.types.Context, options: GroundingOptions, use_mark
     ground = ground_object.ground_object_of(arm) if options.use_ground_object else None
     if ground is not None:
         context.view_layer.update()
-        plane, source = GroundPlane.from_array(ground_object.plane_of_ground_object(ground, arm)), "ground object"
+        try:
+            plane = GroundPlane.from_array(ground_object.plane_of_ground_object(ground, arm))
+        except ValueError as exc:  # e.g. the object scaled to zero: no plane to read
+            raise FusionError(f"the ground object gives no plane ({exc}); reset its scale or turn off "
+                              f"'Use ground object'", path=ground.name, field="matrix_world") from None
+        source = "ground object"
     if use_marked:
         marked = read_contact_curves(arm, t)
         if marked is None:

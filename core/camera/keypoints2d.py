@@ -28,6 +28,7 @@ from typing import Optional, Union
 import numpy as np
 
 from ..fusion.hands import FINGERTIPS, SIDE_NAMES, openpose_hand_joint_indices
+from ..fused_file import save_npz_atomic
 from .conversions import check_image_size
 from .errors import CameraError
 from .points import NUM_POINTS, POINT_GROUPS
@@ -136,8 +137,11 @@ def read_keypoints2d(path: Union[str, Path]) -> Keypoints2D:
 
 def write_keypoints2d(path: Union[str, Path], uv: np.ndarray, confidence: Optional[np.ndarray] = None,
                       frame_ids: Optional[np.ndarray] = None, image_size: Optional[np.ndarray] = None) -> Path:
-    """Write the ``.npz`` format of the module notes: ``uv`` (T, J, 2), ``confidence`` (T, J), ``frame_ids`` (T,)."""
+    """Write the ``.npz`` format of the module notes: ``uv`` (T, J, 2), ``confidence`` (T, J), ``frame_ids`` (T,).
+    Atomic; ``.npz`` is appended when ``path`` lacks it; returns the path written."""
     p = Path(path)
+    if p.suffix.lower() != ".npz":
+        p = p.with_name(p.name + ".npz")
     arrays = {"keypoints": np.asarray(uv, dtype=np.float32)}
     if confidence is not None:
         arrays["confidence"] = np.asarray(confidence, dtype=np.float32)
@@ -145,8 +149,7 @@ def write_keypoints2d(path: Union[str, Path], uv: np.ndarray, confidence: Option
         arrays["frame_ids"] = np.asarray(frame_ids, dtype=np.int64)
     if image_size is not None:
         arrays["image_size"] = np.asarray(image_size, dtype=np.float64)
-    np.savez(p, **arrays)
-    return p
+    return save_npz_atomic(p, arrays)
 
 
 def keypoints_as_points(keypoints: Keypoints2D, frame_ids: np.ndarray,

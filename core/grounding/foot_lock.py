@@ -226,11 +226,15 @@ def lock_feet(seq: FusedSequence, model: BodyModel, contact: np.ndarray, plane: 
     shin = betas_rest[:, ANKLE] - betas_rest[:, KNEE]
     reach = params.max_reach_fraction * (np.linalg.norm(thigh, axis=-1) + np.linalg.norm(shin, axis=-1))
     hips = joints[:, HIP]
+    # only legs whose foot is locked or pushed on rows that may change are held to the reach, and never to less
+    # than the leg's own extension in the take (a straight estimated leg is not a reason to move the root)
+    constrained = ((weight > 0.0) | pushed) & (gate[:, None] > 0.0)  # (T, 2)
+    limit = np.maximum(reach, np.linalg.norm(ankles - hips, axis=-1))
     extra = np.zeros((t, 3))
     for _ in range(4):
         vec = targets - (hips + (root + extra)[:, None])
         dist = np.linalg.norm(vec, axis=-1)
-        excess = np.maximum(dist - reach, 0.0)
+        excess = np.where(constrained, np.maximum(dist - limit, 0.0), 0.0)
         if not excess.any():
             break
         step = (excess / np.maximum(dist, 1e-12))[..., None] * vec  # (T, 2, 3)
