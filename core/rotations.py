@@ -16,26 +16,28 @@ def axis_angle_to_matrix(axis_angle: np.ndarray) -> np.ndarray:
 def matrix_to_quaternion_wxyz(matrix: np.ndarray, continuous: bool = False) -> np.ndarray:
     """(..., 3, 3) rotation matrices -> (..., 4) unit quaternions (w, x, y, z), Blender's order, w >= 0.
 
-    With ``continuous=True`` the signs are instead chosen along the first axis (frames) so that each quaternion
-    agrees with the previous frame's, and per-component interpolation never takes the long way round.
+    Shepperd's method (the best-conditioned of the four candidate rows of the symmetric 4 x 4 matrix), written
+    without stacking candidates so it costs a few element-wise passes. With ``continuous=True`` the signs are
+    instead chosen along the first axis (frames) so that each quaternion agrees with the previous frame's, and
+    per-component interpolation never takes the long way round.
     """
     m = np.asarray(matrix, dtype=np.float64)
-    m00, m11, m22 = m[..., 0, 0], m[..., 1, 1], m[..., 2, 2]
-    # four candidate (unnormalised) quaternions, pick the best-conditioned one per matrix (Shepperd)
-    cands = np.stack([
-        np.stack([1 + m00 + m11 + m22, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0],
-                  m[..., 1, 0] - m[..., 0, 1]], -1),
-        np.stack([m[..., 2, 1] - m[..., 1, 2], 1 + m00 - m11 - m22, m[..., 0, 1] + m[..., 1, 0],
-                  m[..., 0, 2] + m[..., 2, 0]], -1),
-        np.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 - m00 + m11 - m22,
-                  m[..., 1, 2] + m[..., 2, 1]], -1),
-        np.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1],
-                  1 - m00 - m11 + m22], -1),
-    ], -2)  # (..., 4, 4)
-    diag = np.stack([1 + m00 + m11 + m22, 1 + m00 - m11 - m22, 1 - m00 + m11 - m22, 1 - m00 - m11 + m22], -1)
-    best = np.argmax(diag, axis=-1)
-    q = np.take_along_axis(cands, best[..., None, None], axis=-2)[..., 0, :]
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
+    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
+    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
+    d0 = 1.0 + m00 + m11 + m22
+    d1 = 1.0 + m00 - m11 - m22
+    d2 = 1.0 - m00 + m11 - m22
+    d3 = 1.0 - m00 - m11 + m22
+    a, b, c = m21 - m12, m02 - m20, m10 - m01
+    e, f, g = m01 + m10, m02 + m20, m12 + m21
+    best = np.argmax(np.stack([d0, d1, d2, d3]), axis=0)
+    q = np.empty(m.shape[:-2] + (4,))
+    q[..., 0] = np.choose(best, (d0, a, b, c))
+    q[..., 1] = np.choose(best, (a, d1, e, f))
+    q[..., 2] = np.choose(best, (b, e, d2, g))
+    q[..., 3] = np.choose(best, (c, f, g, d3))
+    q /= np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
     q = np.where(q[..., :1] < 0.0, -q, q)
     if continuous and q.ndim >= 2 and q.shape[0] > 1:
         q = make_quaternions_continuous(q)
@@ -45,13 +47,20 @@ def matrix_to_quaternion_wxyz(matrix: np.ndarray, continuous: bool = False) -> n
 def quaternion_wxyz_to_matrix(quat: np.ndarray) -> np.ndarray:
     """(..., 4) quaternions (w, x, y, z), normalised here -> (..., 3, 3) rotation matrices."""
     q = np.asarray(quat, dtype=np.float64)
-    q = q / np.linalg.norm(q, axis=-1, keepdims=True)
+    q = q / np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
     w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
+    out = np.empty(q.shape[:-1] + (3, 3))
+    xx, yy, zz, xy, xz, yz, wx, wy, wz = x * x, y * y, z * z, x * y, x * z, y * z, w * x, w * y, w * z
+    out[..., 0, 0] = 1.0 - 2.0 * (yy + zz)
+    out[..., 0, 1] = 2.0 * (xy - wz)
+    out[..., 0, 2] = 2.0 * (xz + wy)
+    out[..., 1, 0] = 2.0 * (xy + wz)
+    out[..., 1, 1] = 1.0 - 2.0 * (xx + zz)
+    out[..., 1, 2] = 2.0 * (yz - wx)
+    out[..., 2, 0] = 2.0 * (xz - wy)
+    out[..., 2, 1] = 2.0 * (yz + wx)
+    out[..., 2, 2] = 1.0 - 2.0 * (xx + yy)
+    return out
 
 
 def axis_angle_to_quaternion_wxyz(axis_angle: np.ndarray) -> np.ndarray:
@@ -75,15 +84,23 @@ def quaternion_multiply(q1: np.ndarray, q2: np.ndarray) -> np.ndarray:
                      w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2], axis=-1)
 
 
+def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
+    """(..., 4) quaternions (w, x, y, z), normalised here -> (..., 3) axis-angle with angle in [0, pi]."""
+    q = np.asarray(quat, dtype=np.float64)
+    q = q / np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
+    q = np.where(q[..., :1] < 0.0, -q, q)
+    vec = q[..., 1:]
+    sin_half = np.sqrt(np.einsum("...i,...i->...", vec, vec))[..., None]
+    w = q[..., :1]
+    small = sin_half < 1e-7
+    angle = 2.0 * np.arctan2(sin_half, w)
+    scale = np.where(small, 2.0 / np.maximum(w, 1e-12), angle / np.where(small, 1.0, sin_half))
+    return vec * scale
+
+
 def matrix_to_axis_angle(matrix: np.ndarray) -> np.ndarray:
     """(..., 3, 3) rotation matrices -> (..., 3) axis-angle with angle in [0, pi]."""
-    q = matrix_to_quaternion_wxyz(matrix)  # w >= 0
-    vec = q[..., 1:]
-    sin_half = np.linalg.norm(vec, axis=-1, keepdims=True)
-    angle = 2.0 * np.arctan2(sin_half, q[..., :1])
-    small = sin_half < 1e-8
-    scale = np.where(small, 2.0 / np.maximum(q[..., :1], 1e-12), angle / np.where(small, 1.0, sin_half))
-    return vec * scale
+    return quaternion_to_axis_angle(matrix_to_quaternion_wxyz(matrix))
 
 
 def make_quaternions_continuous(quat: np.ndarray) -> np.ndarray:

@@ -18,80 +18,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ..rotations import axis_angle_to_quaternion_wxyz as axis_angle_to_quaternion  # noqa: F401
+from ..rotations import matrix_to_quaternion_wxyz as matrix_to_quaternion  # noqa: F401
 from ..rotations import quaternion_multiply  # noqa: F401  (Hamilton product, shared with the rig)
+from ..rotations import quaternion_to_axis_angle  # noqa: F401
+from ..rotations import quaternion_wxyz_to_matrix as quaternion_to_matrix  # noqa: F401
 
 # ----------------------------------------------------------------------------------------------------------------
 # quaternion helpers (w, x, y, z), plain numpy, shape-preserving over leading axes
-
-
-def axis_angle_to_quaternion(axis_angle: np.ndarray) -> np.ndarray:
-    """(..., 3) axis-angle -> (..., 4) unit quaternions (w, x, y, z), w >= 0 for angles <= pi."""
-    aa = np.asarray(axis_angle, dtype=np.float64)
-    theta = np.sqrt(np.einsum("...i,...i->...", aa, aa))[..., None]
-    half = 0.5 * theta
-    small = theta < 1e-6
-    # sin(theta/2)/theta with its series near zero
-    k = np.where(small, 0.5 - theta * theta / 48.0, np.sin(half) / np.where(small, 1.0, theta))
-    return np.concatenate([np.cos(half), aa * k], axis=-1)
-
-
-def quaternion_to_axis_angle(quat: np.ndarray) -> np.ndarray:
-    """(..., 4) quaternions (w, x, y, z), normalised here -> (..., 3) axis-angle with angle in [0, pi]."""
-    q = np.asarray(quat, dtype=np.float64)
-    q = q / np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
-    q = np.where(q[..., :1] < 0.0, -q, q)
-    vec = q[..., 1:]
-    sin_half = np.sqrt(np.einsum("...i,...i->...", vec, vec))[..., None]
-    w = q[..., :1]
-    small = sin_half < 1e-7
-    angle = 2.0 * np.arctan2(sin_half, w)
-    scale = np.where(small, 2.0 / np.maximum(w, 1e-12), angle / np.where(small, 1.0, sin_half))
-    return vec * scale
-
-
-def matrix_to_quaternion(matrix: np.ndarray) -> np.ndarray:
-    """(..., 3, 3) rotation matrices -> (..., 4) unit quaternions (w, x, y, z), w >= 0.
-
-    Shepperd's method (the best-conditioned of the four candidate rows of the symmetric 4 x 4 matrix), written
-    without stacking candidates so it costs a few element-wise passes; agrees with ``core.rotations``.
-    """
-    m = np.asarray(matrix, dtype=np.float64)
-    m00, m01, m02 = m[..., 0, 0], m[..., 0, 1], m[..., 0, 2]
-    m10, m11, m12 = m[..., 1, 0], m[..., 1, 1], m[..., 1, 2]
-    m20, m21, m22 = m[..., 2, 0], m[..., 2, 1], m[..., 2, 2]
-    d0 = 1.0 + m00 + m11 + m22
-    d1 = 1.0 + m00 - m11 - m22
-    d2 = 1.0 - m00 + m11 - m22
-    d3 = 1.0 - m00 - m11 + m22
-    a, b, c = m21 - m12, m02 - m20, m10 - m01
-    e, f, g = m01 + m10, m02 + m20, m12 + m21
-    best = np.argmax(np.stack([d0, d1, d2, d3]), axis=0)
-    q = np.empty(m.shape[:-2] + (4,))
-    q[..., 0] = np.choose(best, (d0, a, b, c))
-    q[..., 1] = np.choose(best, (a, d1, e, f))
-    q[..., 2] = np.choose(best, (b, e, d2, g))
-    q[..., 3] = np.choose(best, (c, f, g, d3))
-    q /= np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
-    return np.where(q[..., :1] < 0.0, -q, q)
-
-
-def quaternion_to_matrix(quat: np.ndarray) -> np.ndarray:
-    """(..., 4) unit quaternions (w, x, y, z) -> (..., 3, 3) rotation matrices (normalised here)."""
-    q = np.asarray(quat, dtype=np.float64)
-    q = q / np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    out = np.empty(q.shape[:-1] + (3, 3))
-    xx, yy, zz, xy, xz, yz, wx, wy, wz = x * x, y * y, z * z, x * y, x * z, y * z, w * x, w * y, w * z
-    out[..., 0, 0] = 1.0 - 2.0 * (yy + zz)
-    out[..., 0, 1] = 2.0 * (xy - wz)
-    out[..., 0, 2] = 2.0 * (xz + wy)
-    out[..., 1, 0] = 2.0 * (xy + wz)
-    out[..., 1, 1] = 1.0 - 2.0 * (xx + zz)
-    out[..., 1, 2] = 2.0 * (yz - wx)
-    out[..., 2, 0] = 2.0 * (xz - wy)
-    out[..., 2, 1] = 2.0 * (yz + wx)
-    out[..., 2, 2] = 1.0 - 2.0 * (xx + yy)
-    return out
 
 
 def quaternion_conjugate(q: np.ndarray) -> np.ndarray:
