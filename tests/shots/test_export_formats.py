@@ -166,3 +166,23 @@ def test_gltf_passes_the_khronos_validator(blender, tmp_path, model_path, export
     assert info["animationCount"] == 1 and info["hasSkins"] and info["hasMorphTargets"]
     assert info["totalVertexCount"] >= 10475
     assert report["validatorVersion"] == "2.0.0-dev.3.10"
+
+
+def test_world_aligned_take_exports_where_it_stands(blender, tmp_path, model_path):
+    """A world-aligned import puts the rig under a take-root empty that the export does not select; the
+    exporters bake its transform, so the re-imported joints stand where the scene shows them (floor at z = 0)."""
+    bpy = blender
+    fused = write_fused(tmp_path / "take.fused.npz", make_demo_sequence(num_frames=24))
+    assert bpy.ops.smplx_fusion.import_fused(filepath=str(fused), model_path=str(model_path), world_align=True,
+                                             pose_correctives="NONE") == {"FINISHED"}
+    arm = next(ob for ob in bpy.data.objects if ob.type == "ARMATURE")
+    assert arm.parent is not None and not np.allclose(np.array(arm.matrix_world), np.eye(4))
+    names = [b.name for b in arm.data.bones]
+    before = bone_heads(bpy, arm, names)
+    out = tmp_path / "aligned.glb"
+    assert bpy.ops.smplx_fusion.export_gltf(filepath=str(out)) == {"FINISHED"}
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    bpy.ops.import_scene.gltf(filepath=str(out))
+    back = next(ob for ob in bpy.data.objects if ob.type == "ARMATURE")
+    bpy.context.scene.frame_start, bpy.context.scene.frame_end = 1, 24
+    assert np.linalg.norm(bone_heads(bpy, back, names) - before, axis=-1).max() < JOINT_TOL_M
