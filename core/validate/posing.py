@@ -101,7 +101,8 @@ def skin_vertices(model: BodyModel, seq: FusedSequence, skeleton: PosedSkeleton,
         model, seq: the body model and the take (betas, expression).
         skeleton: :func:`pose_skeleton` of the same take.
         vertex_ids: (N,) vertex indices; None for all V.
-        pose_correctives: add the pose blendshapes (smplx does; so does Blender's rig when imported with pose correctives).
+        pose_correctives: add the pose blendshapes (smplx does; so does Blender's rig when imported with pose
+            correctives).
         frames: (T',) frame indices to evaluate; None for all.
     Returns:
         (T', N, 3) float64 vertices, metres.

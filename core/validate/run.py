@@ -90,7 +90,8 @@ def run_checks(seq: FusedSequence, model: BodyModel, thresholds: Optional[Thresh
         mesh: ``"auto"``, ``"torch"`` (smplx, batched, CUDA when present) or ``"numpy"`` (LBS of the needed
             vertices only).
         device: torch device (``"auto"``: CUDA when present).
-        pose_correctives: include pose blendshapes in the mesh (as smplx does, and Blender's rig when imported with pose correctives).
+        pose_correctives: include pose blendshapes in the mesh (as smplx does, and Blender's rig when imported
+            with pose correctives).
         chunk_frames: frames per mesh batch.
         vertex_metrics: with a ground truth, also the per-vertex error (a full-mesh pass over both takes).
         progress: called as ``progress(done, total, message)``.
