@@ -8,7 +8,6 @@ step they push holds the unchanged scene.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,21 +15,10 @@ import bpy
 from bpy_extras.io_utils import ExportHelper
 
 from . import export_fbx, export_gltf, export_scope, scene_to_amass
+from .window_progress import WindowProgress
 from .core.errors import FusionError
 
 Progress = Callable[[int, int, str], None]
-
-
-def _progress(context: bpy.types.Context, label: str) -> Progress:
-    wm = context.window_manager
-
-    def report(step: int, total: int, message: str) -> None:
-        if step == 0:
-            wm.progress_begin(0, max(total, 1))
-        wm.progress_update(step)
-        print(f"[smplx_fusion] {label} {step}/{total}: {message}", file=sys.stderr, flush=True)
-
-    return report
 
 
 class _ExportBase(ExportHelper):
@@ -59,7 +47,7 @@ class _ExportBase(ExportHelper):
         raise NotImplementedError
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        progress = _progress(context, self.label)
+        progress = WindowProgress(context, self.label)
         try:
             arm, mesh = export_scope.find_avatar(context)
             paths, warnings = self.run(context, arm, mesh, bpy.path.abspath(self.filepath), progress)
@@ -70,7 +58,7 @@ class _ExportBase(ExportHelper):
             self.report({"ERROR"}, f"SMPL-X Fusion {self.label} failed ({type(exc).__name__}: {exc})")
             return {"CANCELLED"}
         finally:
-            context.window_manager.progress_end()
+            progress.end()
         for warning in warnings:
             self.report({"WARNING"}, warning)
         self.report({"INFO"}, f"Exported '{arm.name}' to {paths[0]}"

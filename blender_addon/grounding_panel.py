@@ -12,11 +12,11 @@ Settings are scene properties (``scene.smplx_fusion_grounding``), saved with the
 """
 from __future__ import annotations
 
-import sys
 
 import bpy
 
 from . import grounding_ops, scene_snapshot, validation_ops
+from .window_progress import WindowProgress
 from .core.errors import FusionError
 from .core.grounding import LockParams
 
@@ -54,25 +54,6 @@ def _options(context: bpy.types.Context) -> grounding_ops.GroundingOptions:
                                           marked_contacts=s.contacts == "MARKED", blend_frames=s.blend_frames)
 
 
-def _progress(context: bpy.types.Context, label: str):  # -> callable with .end()
-    wm = context.window_manager
-    state = {"begun": False}
-
-    def report(done: int, total: int, message: str) -> None:
-        if not state["begun"]:
-            wm.progress_begin(0, max(total, 1))
-            state["begun"] = True
-        wm.progress_update(done)
-        print(f"[smplx_fusion] {label} {done}/{total}: {message}", file=sys.stderr, flush=True)
-
-    def end() -> None:
-        if state["begun"]:
-            wm.progress_end()
-
-    report.end = end  # type: ignore[attr-defined]
-    return report
-
-
 def _avatar_or_none(context: bpy.types.Context):
     try:
         return validation_ops.find_avatar(context)[0]
@@ -91,7 +72,7 @@ class _GroundingOperator:
     def execute(self, context: bpy.types.Context) -> set[str]:
         snapshot = scene_snapshot.take_snapshot(context.scene)
         edits = grounding_ops.GroundEdits(context.scene, _avatar_or_none(context))
-        progress = _progress(context, self._label)
+        progress = WindowProgress(context, self._label)
         try:
             report = self._run(context, _options(context), edits, progress)
         except FusionError as exc:

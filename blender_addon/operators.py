@@ -10,6 +10,7 @@ from bpy_extras.io_utils import ImportHelper
 from . import core_subprocess, importer, scene_snapshot
 from .core.errors import FusionError
 from .preferences import builtin_model_cache_dir, get_preferences
+from .window_progress import WindowProgress
 
 
 class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
@@ -40,15 +41,8 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
     def execute(self, context: bpy.types.Context) -> set[str]:
         prefs = get_preferences(context)
         model_path = self.model_path or (prefs.model_path if prefs is not None else "")
-        wm = context.window_manager
         snapshot = scene_snapshot.take_snapshot(context.scene)
-
-        def progress(step: int, total: int, message: str) -> None:
-            if step == 0:
-                wm.progress_begin(0, total)
-            wm.progress_update(step)
-            print(f"[smplx_fusion] import {step}/{total}: {message}", file=sys.stderr, flush=True)
-
+        progress = WindowProgress(context, "import")
         try:
             result = importer.import_fused_file(context, bpy.path.abspath(self.filepath), model_path,
                                                 model_cache_dir=builtin_model_cache_dir(),
@@ -63,7 +57,7 @@ class SMPLX_FUSION_OT_import_fused(bpy.types.Operator, ImportHelper):
             self.report({"ERROR"}, f"SMPL-X Fusion import failed unexpectedly ({type(exc).__name__}: {exc})")
             return {"CANCELLED"}
         finally:
-            wm.progress_end()
+            progress.end()
         for warning in result.warnings:
             self.report({"WARNING"}, warning)
         self.report({"INFO"}, f"Imported {result.num_frames} frames as '{result.armature.name}'")

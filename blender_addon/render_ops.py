@@ -20,6 +20,7 @@ import numpy as np
 
 from . import lighting, materials, plate, render_presets, scene_snapshot, shot_plan
 from .camera_panel import avatar_of
+from .window_progress import WindowProgress
 from .core.errors import FusionError
 
 Progress = Callable[[int, int, str], None]
@@ -212,22 +213,15 @@ class SMPLX_FUSION_OT_render(bpy.types.Operator):
                            if arm is not None else 1, overwrite=self.overwrite)
 
     def execute(self, context: bpy.types.Context) -> set[str]:
-        wm = context.window_manager
         snapshot = scene_snapshot.take_snapshot(context.scene)
-
-        def progress(step: int, total: int, message: str) -> None:
-            if step == 0:
-                wm.progress_begin(0, total)
-            wm.progress_update(step)
-            _log(f"render {step}/{total}: {message}")
-
+        progress = WindowProgress(context, "render")
         try:
             written = render_shots(context.scene, self._request(context), progress,
                                    notify=lambda m: self.report({"INFO"}, m))
         except Exception as exc:  # FusionError: bad input; anything else: a bug of ours. Either way: undo it all.
             return _fail(self, snapshot, exc, "rendering")
         finally:
-            wm.progress_end()
+            progress.end()
         for path in written:
             print(f"[smplx_fusion] wrote {path}", flush=True)
         folder = written[0].parent if written else ""

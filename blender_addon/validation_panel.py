@@ -15,7 +15,6 @@ Thresholds and fix settings are scene properties (``scene.smplx_fusion_validatio
 from __future__ import annotations
 
 import json
-import sys
 
 import bpy
 import numpy as np
@@ -24,6 +23,7 @@ from . import scene_snapshot, validation_ops
 from .core.errors import FusionError
 from .core.validate.result import Thresholds
 from .importer import FIRST_FRAME
+from .window_progress import WindowProgress
 
 _DEFAULTS = Thresholds()
 
@@ -85,25 +85,6 @@ class SMPLX_FUSION_PG_validation(bpy.types.PropertyGroup):
     last_fix: bpy.props.StringProperty(default="")  # type: ignore[valid-type]
 
 
-def _progress(context: bpy.types.Context, label: str):  # -> callable
-    wm = context.window_manager
-    state = {"begun": False}
-
-    def report(done: int, total: int, message: str) -> None:
-        if not state["begun"]:
-            wm.progress_begin(0, max(total, 1))
-            state["begun"] = True
-        wm.progress_update(done)
-        print(f"[smplx_fusion] {label} {done}/{total}: {message}", file=sys.stderr, flush=True)
-
-    def end() -> None:
-        if state["begun"]:
-            wm.progress_end()
-
-    report.end = end  # type: ignore[attr-defined]
-    return report
-
-
 def _mesh_or_none(context: bpy.types.Context):
     try:
         return validation_ops.find_avatar(context)[1]
@@ -122,7 +103,7 @@ class SMPLX_FUSION_OT_validate(bpy.types.Operator):
     def execute(self, context: bpy.types.Context) -> set[str]:
         snapshot = scene_snapshot.take_snapshot(context.scene)
         edits = validation_ops.SceneEdits(context.scene, _mesh_or_none(context))
-        progress = _progress(context, "validate")
+        progress = WindowProgress(context, "validate")
         try:
             rb, result = validation_ops.validate_take(context, progress)
             shown = validation_ops.show_results(context, rb, result)
@@ -187,7 +168,7 @@ class SMPLX_FUSION_OT_validation_fix(bpy.types.Operator):
         rows = np.arange(start, end + 1) - FIRST_FRAME
         snapshot = scene_snapshot.take_snapshot(context.scene)
         edits = validation_ops.SceneEdits(context.scene, _mesh_or_none(context))
-        progress = _progress(context, "fix")
+        progress = WindowProgress(context, "fix")
         try:
             report = validation_ops.run_fix(context, self.fix, rows, settings.only_flagged, settings.soft_limit_deg,
                                             progress)

@@ -180,15 +180,15 @@ def _break_floor(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _break_second_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     from blender_addon import render_ops
+    from blender_addon.window_progress import WindowProgress
 
-    log = render_ops._log
+    class FailOnSecondFrame(WindowProgress):
+        def __call__(self, done: int, total: int, message: str) -> None:
+            if done == 1:  # frame 1 rendered: plate loaded, preset applied, Render Result made
+                _explode()
+            super().__call__(done, total, message)
 
-    def fail_on_second_frame(message: str) -> None:
-        if message.startswith("render 1/"):  # frame 1 rendered: plate loaded, preset applied, Render Result made
-            _explode()
-        log(message)
-
-    monkeypatch.setattr(render_ops, "_log", fail_on_second_frame)
+    monkeypatch.setattr(render_ops, "WindowProgress", FailOnSecondFrame)
 
 
 def _break_ground_object(monkeypatch: pytest.MonkeyPatch) -> None:

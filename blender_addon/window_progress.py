@@ -1,0 +1,34 @@
+"""An operator's progress report: the window manager's progress bar and one line per step on stderr.
+
+Used as the ``progress(done, total, message)`` callback the core and the add-on's long operations take.
+"""
+from __future__ import annotations
+
+import sys
+
+import bpy
+
+
+class WindowProgress:
+    """``progress(done, total, message)``: begins the progress bar on the first report, moves it, and prints
+    ``[smplx_fusion] <label> done/total: message`` to stderr; :meth:`end` closes the bar (call it in ``finally``)."""
+
+    def __init__(self, context: bpy.types.Context, label: str) -> None:
+        self._wm = context.window_manager
+        self._label = label
+        self._begun = False
+
+    def __call__(self, done: int, total: int, message: str) -> None:
+        if not self._begun:
+            self._wm.progress_begin(0, max(total, 1))
+            self._begun = True
+        self._wm.progress_update(done)
+        print(f"[smplx_fusion] {self._label} {done}/{total}: {message}", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        if self._begun:
+            self._wm.progress_end()
+            self._begun = False
+
+
+__all__ = ["WindowProgress"]
