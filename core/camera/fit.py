@@ -262,6 +262,23 @@ def fit_camera(points: ModelPoints, evidence: Evidence, init_transl: np.ndarray,
         torch.set_num_threads(threads)
 
 
+def minimise_lbfgs(torch: Any, params: list, objective: Any, max_iterations: int, loss_scale: float) -> int:
+    """Minimise ``objective()`` (a torch scalar) over ``params`` with L-BFGS (strong-Wolfe line search); the change
+    tolerance is relative to ``loss_scale`` (the starting loss). Returns the number of objective evaluations."""
+    optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=int(max_iterations), history_size=20,
+                                  tolerance_grad=1e-7, tolerance_change=1e-9 * max(loss_scale, 1.0),
+                                  line_search_fn="strong_wolfe")
+
+    def closure() -> Any:
+        optimizer.zero_grad()
+        value = objective()
+        value.backward()
+        return value
+
+    optimizer.step(closure)
+    return int(optimizer.state[optimizer._params[0]].get("func_evals", 0))
+
+
 def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.ndarray, init_K: np.ndarray,
          opts: FitOptions, device: str) -> CameraFit:
     started = time.perf_counter()
@@ -332,18 +349,7 @@ def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.nd
 
     with torch.no_grad():
         loss_initial = float(objective())
-    optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=int(opts.max_iterations), history_size=20,
-                                  tolerance_grad=1e-7, tolerance_change=1e-9 * max(loss_initial, 1.0),
-                                  line_search_fn="strong_wolfe")
-
-    def closure() -> Any:
-        optimizer.zero_grad()
-        value = objective()
-        value.backward()
-        return value
-
-    optimizer.step(closure)
-    iterations = int(optimizer.state[optimizer._params[0]].get("func_evals", 0))
+    iterations = minimise_lbfgs(torch, params, objective, opts.max_iterations, loss_initial)
     if opts.focal_px is None and opts.frame_outlier_factor > 0 and t >= 3:
         # frames whose 3D does not match their 2D at all (a regressor outlier, smeared over its neighbours by the
         # fusion's smoothing) pull the focal, which every frame shares: down-weight them (Cauchy on the frame's
@@ -358,11 +364,7 @@ def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.nd
             problem.w = problem.w * torch.as_tensor(frame_w[:, None], dtype=problem.w.dtype, device=problem.w.device)
             notes.append(f"{int(np.count_nonzero(err > scale))} frame(s) fit far worse than the median "
                          f"(> {scale:.1f} px) and were down-weighted for the focal")
-            optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=int(opts.max_iterations), history_size=20,
-                                          tolerance_grad=1e-7, tolerance_change=1e-9 * max(loss_initial, 1.0),
-                                          line_search_fn="strong_wolfe")
-            optimizer.step(closure)
-            iterations += int(optimizer.state[optimizer._params[0]].get("func_evals", 0))
+            iterations += minimise_lbfgs(torch, params, objective, opts.max_iterations, loss_initial)
     with torch.no_grad():
         loss_final = float(objective())
         transl = problem.transl_from(log_f / focal_unit, root_px, log_scale / scale_unit).cpu().numpy()

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from ..skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
+from . import fit
 from .conversions import intrinsics_matrix
 from .errors import CameraError
 from .evidence import Evidence
@@ -386,18 +387,7 @@ def _refine(torch: Any, full_pose: np.ndarray, rig: PointRig, evidence: Evidence
     for params in stages:
         for p in (log_f, root_px, log_scale, delta):
             p.requires_grad_(any(p is q for q in params))
-        optimizer = torch.optim.LBFGS(params, lr=1.0, max_iter=int(opts.max_iterations), history_size=20,
-                                      tolerance_grad=1e-7, tolerance_change=1e-9 * max(loss_initial, 1.0),
-                                      line_search_fn="strong_wolfe")
-
-        def closure() -> Any:
-            optimizer.zero_grad()
-            value = objective()
-            value.backward()
-            return value
-
-        optimizer.step(closure)
-        iterations += int(optimizer.state[optimizer._params[0]].get("func_evals", 0))
+        iterations += fit.minimise_lbfgs(torch, params, objective, opts.max_iterations, loss_initial)
     with torch.no_grad():
         loss_final = float(objective())
         focal = float(torch.exp(log_f / focal_unit))
