@@ -26,29 +26,14 @@ from core.fusion.hands import hand_pose_to_flat  # noqa: E402
 from core.fusion.pipeline import FusionOptions, fuse  # noqa: E402
 from core.io import read_body, read_face, read_hands  # noqa: E402
 from core.rotations import matrix_to_axis_angle  # noqa: E402
+from core.smplx_forward import smplx_forward  # noqa: E402
 
 FRAMES = 150
 
 
 def smplx_joints_and_vertices(model_file: Path, seq: FusedSequence) -> tuple[np.ndarray, np.ndarray]:
     """(T, 127, 3) joints and (T, V, 3) vertices, metres, camera frame."""
-    import smplx
-    import torch
-
-    t = seq.num_frames
-    layer = smplx.SMPLX(model_path=str(model_file), use_pca=False, flat_hand_mean=True, num_betas=10,
-                        num_expression_coeffs=10, batch_size=t).double()
-
-    def tensor(a: np.ndarray) -> "torch.Tensor":
-        return torch.tensor(np.asarray(a).reshape(t, -1), dtype=torch.float64)
-
-    with torch.no_grad():
-        out = layer(betas=tensor(np.tile(seq.betas[:10], (t, 1))), global_orient=tensor(seq.global_orient),
-                    body_pose=tensor(seq.body_pose), left_hand_pose=tensor(seq.left_hand_pose),
-                    right_hand_pose=tensor(seq.right_hand_pose), jaw_pose=tensor(seq.jaw_pose),
-                    leye_pose=tensor(seq.leye_pose), reye_pose=tensor(seq.reye_pose),
-                    expression=tensor(seq.expression[:, :10]), transl=tensor(seq.transl))
-    return out.joints.numpy(), out.vertices.numpy()
+    return smplx_forward(model_file, seq, num_betas=10, num_expression=10)
 
 
 def hand_keypoint_indices(side: str) -> np.ndarray:

@@ -23,9 +23,6 @@ Run: ``.venv/bin/python bench/grounding.py``. Last line: one JSON object (DESIGN
 """
 from __future__ import annotations
 
-import contextlib
-import functools
-import io
 import json
 import sys
 import tempfile
@@ -42,6 +39,7 @@ from core.builtin_model import ensure_builtin_model  # noqa: E402
 from core.demo_data.grounding_takes import make_grounding_takes  # noqa: E402
 from core.fused_file import FusedSequence  # noqa: E402
 from core.grounding import GroundPlane, ground_sequence  # noqa: E402
+from core.smplx_forward import smplx_forward  # noqa: E402
 from core.validate.posing import EXTRA_JOINT_ORDER  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
@@ -50,33 +48,9 @@ FRAMES = 150
 FOOT_NAMES = (("LHeel", "LBigToe", "LSmallToe"), ("RHeel", "RBigToe", "RSmallToe"))
 
 
-@functools.lru_cache(maxsize=4)
-def smplx_layer(model_file: Path, batch_size: int):
-    """The smplx package's SMPL-X layer for ``model_file`` (built once per batch size)."""
-    import smplx
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return smplx.SMPLX(model_path=str(model_file), use_pca=False, flat_hand_mean=True, num_betas=10,
-                           num_expression_coeffs=10, batch_size=batch_size).double()
-
-
 def smplx_points(model_file: Path, seq: FusedSequence) -> tuple[np.ndarray, np.ndarray]:
     """(T, 22, 3) body joints and (T, 2, 3, 3) foot points (heel, big toe, small toe), smplx forward pass."""
-    import torch
-
-    t = seq.num_frames
-    layer = smplx_layer(model_file, t)
-
-    def tensor(a: np.ndarray) -> "torch.Tensor":
-        return torch.tensor(np.asarray(a).reshape(t, -1), dtype=torch.float64)
-
-    with torch.no_grad():
-        out = layer(betas=tensor(np.tile(seq.betas[:10], (t, 1))), global_orient=tensor(seq.global_orient),
-                    body_pose=tensor(seq.body_pose), left_hand_pose=tensor(seq.left_hand_pose),
-                    right_hand_pose=tensor(seq.right_hand_pose), jaw_pose=tensor(seq.jaw_pose),
-                    leye_pose=tensor(seq.leye_pose), reye_pose=tensor(seq.reye_pose),
-                    expression=tensor(seq.expression[:, :10]), transl=tensor(seq.transl))
-    joints = out.joints.numpy()
+    joints, _ = smplx_forward(model_file, seq, num_betas=10, num_expression=10)
     feet = np.stack([np.stack([joints[:, 55 + EXTRA_JOINT_ORDER.index(n)] for n in side], axis=1)
                      for side in FOOT_NAMES], axis=1)
     return joints[:, :22], feet

@@ -7,8 +7,6 @@ returns every quantity the estimator writers need (joints, fingertips, global ro
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +17,7 @@ import numpy as np
 from ..demo_motion import make_demo_sequence
 from ..fused_file import FusedSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from ..smplx_forward import smplx_forward
 from ..skeleton import (HEAD_CHAIN, JOINT_INDEX, LEFT_HAND, LEFT_WRIST_CHAIN, NUM_JOINTS, PARENTS, RIGHT_HAND,
                         RIGHT_WRIST_CHAIN, SMPLX_EXTRA_VERTEX_IDS)
 from .camera import intrinsics, project_K, tight_box
@@ -208,27 +207,8 @@ def evaluate_ground_truth(seq: FusedSequence, model_file: Union[str, Path],
     Returns:
         :class:`GroundTruthGeometry`.
     """
-    import smplx  # torch-backed, imported only here
-    import torch
-
-    t = seq.num_frames
-    with contextlib.redirect_stdout(io.StringIO()):  # smplx prints notes about the number of components
-        layer = smplx.SMPLX(model_path=str(model_file), ext=Path(model_file).suffix.lstrip(".") or "npz",
-                            use_pca=False, flat_hand_mean=True,
-                            num_betas=seq.betas.shape[0], num_expression_coeffs=seq.expression.shape[1],
-                            batch_size=t).double()
-
-    def tensor(a: np.ndarray) -> "torch.Tensor":
-        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float64).reshape(t, -1))
-
-    with torch.no_grad():
-        out = layer(betas=tensor(np.tile(seq.betas, (t, 1))), global_orient=tensor(seq.global_orient),
-                    body_pose=tensor(seq.body_pose), left_hand_pose=tensor(seq.left_hand_pose),
-                    right_hand_pose=tensor(seq.right_hand_pose), jaw_pose=tensor(seq.jaw_pose),
-                    leye_pose=tensor(seq.leye_pose), reye_pose=tensor(seq.reye_pose),
-                    expression=tensor(seq.expression), transl=tensor(seq.transl))
-    verts = out.vertices.numpy()
-    joints = out.joints.numpy()[:, :NUM_JOINTS]
+    joints, verts = smplx_forward(model_file, seq)
+    joints = joints[:, :NUM_JOINTS]
     K = seq.camera_K_per_frame()
 
     def tip_or_joint(ids: list[Union[int, str]]) -> np.ndarray:

@@ -7,27 +7,12 @@ import numpy as np
 from core.grounding.foot_points import ANKLE, HIP, KNEE
 from core.grounding.two_bone_ik import leg_ik, shortest_arc
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
+from core.smplx_forward import smplx_forward
 from core.validate.posing import pose_skeleton
 
 
 def _smplx_joints(model_path, seq):
-    import smplx
-    import torch
-
-    t = seq.num_frames
-    layer = smplx.SMPLX(model_path=str(model_path), use_pca=False, flat_hand_mean=True, num_betas=10,
-                        num_expression_coeffs=10, batch_size=t).double()
-
-    def ten(a):
-        return torch.tensor(np.asarray(a).reshape(t, -1), dtype=torch.float64)
-
-    with torch.no_grad():
-        out = layer(betas=ten(np.tile(seq.betas[:10], (t, 1))), global_orient=ten(seq.global_orient),
-                    body_pose=ten(seq.body_pose), left_hand_pose=ten(seq.left_hand_pose),
-                    right_hand_pose=ten(seq.right_hand_pose), jaw_pose=ten(seq.jaw_pose),
-                    leye_pose=ten(seq.leye_pose), reye_pose=ten(seq.reye_pose),
-                    expression=ten(seq.expression[:, :10]), transl=ten(seq.transl))
-    return out.joints.numpy()
+    return smplx_forward(model_path, seq, num_betas=10, num_expression=10)[0]
 
 
 def _solve_to(seq, model, targets, foot_rot):
