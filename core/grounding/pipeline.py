@@ -2,7 +2,13 @@
 
 Modes: ``auto`` (detected contacts: hysteresis and duration rules; a take where no ground shows is left
 unchanged), ``always`` (every low, slow foot frame is locked; without detected contacts the ground is taken at
-the feet's usual lowest level), ``never`` (the take is returned unchanged).
+the feet's lowest level over the take, a low percentile of each frame's lowest foot point, so that hardly any
+frame is pushed up out of a floor that was only guessed), ``never`` (the take is returned unchanged).
+
+A plane that most frames' feet sink through (``max_below_fraction`` of the frames deeper than ``below_depth_m``)
+is no floor, however well footprints fit it: a take whose feet never touch the ground (a jump, a person hanging
+or kicking in the air) can still have a few slow, low moments that line up. Such a plane is dropped: mode
+``auto`` then leaves the take unchanged, mode ``always`` falls back to the lowest level.
 
 Finding the ground: a first plane is fitted by RANSAC (:func:`core.grounding.plane.fit_ground_plane`) to the heel
 and toe points of each frame's lower foot where that foot is slow, and contacts are detected on it. Then, a few
@@ -58,6 +64,11 @@ class GroundingParams:
             scale): a monocular estimate drifts in depth by more than this between steps, and without it a handful
             of footprints that happen to agree would claim a precision they do not have and outweigh the prior.
         refinements: footprint refits after the first plane.
+        lowest_percentile: mode ``always`` without a fitted floor: the floor is at this percentile of the frames'
+            lowest foot point (a few frames' glitches may sink below it; the median would put half of them under).
+        max_below_fraction: a fitted plane that more than this share of the frames' lowest foot points lie
+            ``below_depth_m`` or deeper beneath is no floor (see the module docstring).
+        below_depth_m: see ``max_below_fraction``.
     """
 
     contact: ContactParams = field(default_factory=ContactParams)
@@ -70,6 +81,9 @@ class GroundingParams:
     prior_frontal_deg: float = 1.0
     footprint_sigma_m: float = 0.005
     refinements: int = 3
+    lowest_percentile: float = 2.0
+    max_below_fraction: float = 0.5
+    below_depth_m: float = 0.02
 
 
 @dataclass
@@ -171,10 +185,22 @@ def _contact_points_in(points: np.ndarray, contact: np.ndarray) -> np.ndarray:
     return points[contact].reshape(-1, 3)
 
 
-def _lowest_level(points: np.ndarray, up: np.ndarray) -> GroundPlane:
-    """A plane normal to ``up`` through the median of the per-frame lowest foot point."""
+def _lowest_level(points: np.ndarray, up: np.ndarray, percentile: float) -> GroundPlane:
+    """A plane normal to ``up`` (3,) at the ``percentile`` of the per-frame lowest of ``points`` (T, 2, 3, 3)."""
     lowest = (points.reshape(points.shape[0], -1, 3) @ up).min(axis=1)
-    return GroundPlane(normal=up, offset=-float(np.median(lowest)))
+    return GroundPlane(normal=up, offset=-float(np.percentile(lowest, percentile)))
+
+
+def below_fraction(points: np.ndarray, plane: GroundPlane, depth_m: float) -> float:
+    """Share of the frames whose lowest foot point (of ``points``, (T, 2, 3, 3)) is ``depth_m`` or more below
+    ``plane``."""
+    lowest = plane.signed_distance(points.reshape(points.shape[0], -1, 3)).min(axis=1)  # (T,)
+    return float(np.mean(lowest <= -depth_m)) if lowest.size else 0.0
+
+
+def _is_floor(points: np.ndarray, plane: Optional[GroundPlane], params: GroundingParams) -> bool:
+    """False for a plane that most frames' feet sink through (see the module docstring)."""
+    return plane is not None and below_fraction(points, plane, params.below_depth_m) <= params.max_below_fraction
 
 
 def _initial_plane(points: np.ndarray, up: np.ndarray, fps: float,
@@ -227,7 +253,9 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
     prior = lean_prior_precision(up, body_forward_direction(skel), params.prior_sagittal_deg,
                                  params.prior_frontal_deg)
     found = _initial_plane(pts, up, fps, params)
-    provisional = found if found is not None else _lowest_level(pts, up)
+    if not _is_floor(pts, found, params):
+        found = None
+    provisional = found if found is not None else _lowest_level(pts, up, params.lowest_percentile)
     detection = detect_contacts(pts, provisional, fps, mode, params.contact, scores)
     stance = None
     for _ in range(params.refinements):  # footprints of the contacts -> plane -> contacts again
@@ -240,10 +268,11 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
             break
         found, stance = fitted, prints
         detection = detect_contacts(pts, found, fps, mode, params.contact, scores)
-    if found is not None and detection.contact.any(axis=1).sum() >= params.min_plane_frames:
+    if _is_floor(pts, found, params) and detection.contact.any(axis=1).sum() >= params.min_plane_frames:
         return GroundEstimate(found, detection, "fitted", stance)
     if mode == "always":
-        return GroundEstimate(provisional, detection, "lowest")
+        lowest = _lowest_level(pts, up, params.lowest_percentile)
+        return GroundEstimate(lowest, detect_contacts(pts, lowest, fps, mode, params.contact, scores), "lowest")
     return GroundEstimate(None, None, "none")
 
 
@@ -311,5 +340,5 @@ def summary_lines(result: GroundingResult) -> list[str]:
 
 
 __all__ = ["MODES", "GROUND_PLANE_KEY", "CONTACT_SCORES_KEY", "FOOT_CONTACT_KEY", "GroundingParams",
-           "GroundEstimate", "GroundingResult", "plane_from_extras", "contact_scores_from_extras",
+           "GroundEstimate", "GroundingResult", "plane_from_extras", "below_fraction", "contact_scores_from_extras",
            "estimate_ground", "ground_sequence", "summary_lines"]

@@ -141,3 +141,34 @@ def test_free_straight_legs_are_left_alone(mannequin, grounding_takes):
     assert not lock.changed.any()
     np.testing.assert_array_equal(lock.sequence.transl, seq.transl)
     np.testing.assert_array_equal(lock.sequence.body_pose, seq.body_pose)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_mode_always_without_a_floor_barely_moves_a_floating_take(mannequin, seed):
+    """Mode ``always`` on a take that never touches the floor (seeds 2 and 4 have a few slow, low kicks that line up
+    into a plane): the guessed floor lies under the feet of all but a few frames, so the push out of it is small and
+    rare. Before the floor test the footprints' plane (or the median level) sat above half the frames and lifted
+    feet by up to 250 mm on 135 of 150 frames."""
+    from core.demo_data.grounding_takes import make_grounding_takes
+    from core.grounding.pipeline import below_fraction
+
+    take = make_grounding_takes(mannequin, num_frames=150, seed=seed)["floating"]
+    result = ground_sequence(take.estimate, mannequin, "always")
+    assert result.estimate.plane_source == "lowest"
+    pts = foot_points(take.estimate, mannequin)
+    assert below_fraction(pts, result.estimate.plane, 0.0) <= 0.03
+    assert result.lock is not None
+    assert result.lock.pushed.any(axis=1).mean() <= 0.03
+    assert float(result.lock.foot_shift_m.max()) < 0.03
+
+
+def test_below_fraction_counts_frames_under_the_plane():
+    from core.grounding.pipeline import below_fraction
+
+    heights = np.linspace(-0.1, 0.9, 11)  # one frame per height; every foot point of a frame at that height
+    pts = np.zeros((11, 2, 3, 3))
+    pts[..., 1] = heights[:, None, None]
+    floor = GroundPlane(normal=np.array([0.0, 1.0, 0.0]), offset=0.0)
+    assert below_fraction(pts, floor, 0.02) == pytest.approx(1 / 11)
+    raised = GroundPlane(normal=np.array([0.0, 1.0, 0.0]), offset=-0.45)  # y = 0.45
+    assert below_fraction(pts, raised, 0.02) == pytest.approx(6 / 11)  # -0.1 ... 0.4
