@@ -6,7 +6,9 @@ Conventions, each pinned by a test in ``tests/fusion/test_hands.py``:
   and the demo un-mirrors vertices and ``cam tx`` but not the rotations (WiLoR ``demo.py``: ``multiplier =
   2 * right - 1``; ``pred_cam[:, 1] *= multiplier``; ``verts[:, 0] *= multiplier``). Every rotation of a left hand,
   wrist ``global_orient`` and the 15 finger rotations alike, is mirrored back with ``M R M``, M = diag(-1, 1, 1)
-  (axis-angle (x, y, z) -> (x, -y, -z)); its 3D keypoints get x -> -x.
+  (axis-angle (x, y, z) -> (x, -y, -z)); its 3D keypoints get x -> -x. This happens once, in
+  :func:`unmirror_hand`: the reader (``core.io.wilor``) hands over rotations **and** keypoints as predicted (it flips
+  back keypoints that a dump saved un-mirrored), so both leave here in the same un-mirrored camera frame.
 * **Wrist global -> local.** ``local_wrist_rotmat = G_elbow^T @ global_wrist_rotmat_cam``, where ``G_elbow`` is the
   product of the body's local rotations along 0, 3, 6, 9, 13, 16, 18 (left) or 0, 3, 6, 9, 14, 17, 19 (right): the
   chain stops at the **elbow**, the wrist's parent (FrankMocap ``integration/copy_and_paste.py`` ``__transfer_rot``
@@ -78,22 +80,28 @@ def mirror_points(points: np.ndarray) -> np.ndarray:
 
 
 def unmirror_hand(global_orient_rotmat: np.ndarray, hand_pose_rotmat: np.ndarray, is_left: np.ndarray,
-                  keypoints_3d: Optional[np.ndarray] = None
+                  keypoints_pred: Optional[np.ndarray] = None
                   ) -> tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
-    """Undo the flipped-crop prediction for left hands, rows where ``is_left`` is True.
+    """Undo the flipped-crop prediction for left hands, rows where ``is_left`` is True: the one un-mirroring.
+
+    Every input is **as predicted** by the right-hand model (left rows still mirrored), the frame
+    :class:`core.estimates.HandDetections` holds them in; ``core.io.wilor`` flips back keypoints that a dump saved
+    un-mirrored (as WiLoR's ``demo.py`` loop leaves them), so nothing upstream has un-mirrored anything. Rotations
+    and keypoints leave in the same un-mirrored camera frame (OpenCV axes), which the wrist refinement relies on.
 
     Args:
         global_orient_rotmat: (N, 3, 3) wrist rotation as predicted, crop camera frame.
         hand_pose_rotmat: (N, 15, 3, 3) finger rotations as predicted (flat-relative, right-hand model).
         is_left: (N,) bool, which rows are left hands (predicted on a mirrored crop).
-        keypoints_3d: (N, 21, 3) or None.
+        keypoints_pred: (N, 21, 3) OpenPose-order keypoints as predicted (left rows x-mirrored), or None.
     Returns:
-        ``(global_wrist_rotmat_cam, finger_rotmats, keypoints_cam)`` with left rows mirrored back.
+        ``(global_wrist_rotmat_cam, finger_rotmats, keypoints_cam)``: (N, 3, 3), (N, 15, 3, 3), (N, 21, 3) or None,
+        left rows mirrored back (M R M on the rotations, x -> -x on the keypoints), right rows copied.
     """
     left = np.asarray(is_left, dtype=bool)
     g = np.asarray(global_orient_rotmat, dtype=np.float64)
     f = np.asarray(hand_pose_rotmat, dtype=np.float64)
-    k = None if keypoints_3d is None else np.asarray(keypoints_3d, dtype=np.float64)
+    k = None if keypoints_pred is None else np.asarray(keypoints_pred, dtype=np.float64)
     if left.all():  # one side at a time (the pipeline's case): no selection needed
         return mirror_rotmat(g), mirror_rotmat(f), None if k is None else mirror_points(k)
     if not left.any():

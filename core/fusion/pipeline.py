@@ -397,20 +397,21 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
                 hand_report[f"{name}_used"] = 0
                 continue
             is_left = np.full(sel.shape[0], side == hands_mod.LEFT)
-            g_cam, fingers, kp = hands_mod.unmirror_hand(det_go[sel], det_hp[sel], is_left,
-                                                         None if det_kp is None else det_kp[sel])
+            # the one un-mirroring: det_go / det_hp / det_kp are as predicted (core.io.wilor), all leave in the camera
+            g_cam, fingers, keypoints_cam = hands_mod.unmirror_hand(det_go[sel], det_hp[sel], is_left,
+                                                                    None if det_kp is None else det_kp[sel])
             seam_wrist_global_expert[avail, side] = _rotmat_to_axis_angle(g_cam)
             quality = det_quality[sel] * confidence.agreement_weight(assign.distance[avail, side],
                                                                      opts.agreement_free, opts.agreement_tolerance)
-            if opts.refine_wrists and kp is not None:
+            if opts.refine_wrists and keypoints_cam is not None:
                 src, src_w = _fk_points_in_wrist_frame(fingers, side, rest_joints, rest_vertices)
-                fit = hands_mod.robust_similarity(src, kp, np.broadcast_to(src_w, src.shape[:2]),
+                fit = hands_mod.robust_similarity(src, keypoints_cam, np.broadcast_to(src_w, src.shape[:2]),
                                                   loss=opts.refine_loss, iterations=opts.refine_iterations)
                 hand_size = np.linalg.norm(src[:, 9] - src[:, 0], axis=-1)  # wrist -> middle MCP
                 rel = fit.rms / np.maximum(fit.scale * hand_size, 1e-6)
                 delta = temporal.quaternion_angle(temporal.matrix_to_quaternion(fit.rotation),
                                                   temporal.matrix_to_quaternion(g_cam))
-                usable = (np.all(np.isfinite(kp), axis=-1) & (src_w > 0)).sum(axis=1) >= 4
+                usable = (np.all(np.isfinite(keypoints_cam), axis=-1) & (src_w > 0)).sum(axis=1) >= 4
                 delta = np.where(usable, delta, 0.0)
                 g_cam = np.where(usable[:, None, None], fit.rotation, g_cam)  # too few keypoints: keep the expert's
                 quality = quality * np.where(usable, np.exp(-0.5 * (rel / 0.25) ** 2), 1.0)

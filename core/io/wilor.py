@@ -16,6 +16,12 @@ Conventions (recorded in ``source["conventions"]``):
   ``pred_cam`` as predicted too: when the dump has ``pred_cam_t_full`` and ``img_size`` it tells from
   ``cam_crop_to_full`` whether the saved tx was already un-mirrored and undoes that; without them it assumes the
   raw model output and says so in ``source["warnings"]`` when there are left hands;
+- ``pred_keypoints_3d`` come out **as predicted** too (x still mirrored on left rows, the same frame as the
+  rotations), so that :func:`core.fusion.hands.unmirror_hand` un-mirrors rotations and keypoints together, once.
+  The demo's loop un-mirrors its copy (``joints[:, 0] = (2 * is_right - 1) * joints[:, 0]``) while
+  ``out['pred_keypoints_3d']`` stays as predicted on CUDA (on CPU ``.numpy()`` shares memory and it changes too), so
+  a dump may hold either. :func:`_keypoints_unmirrored` tells them apart from the keypoints themselves and the
+  reader flips un-mirrored left rows back (reported in ``source["warnings"]``);
 - poses are relative to the **flat** hand: the MANO wrapper subclasses ``smplx.MANOLayer``, whose forward
   concatenates ``global_orient`` and ``hand_pose`` with no ``pose_mean``;
 - axis-angle inputs (some users convert before saving) are turned into matrices, not mirrored.
@@ -51,12 +57,23 @@ CONVENTIONS = {
                  "(M R M with M = diag(-1, 1, 1) undoes it)",
     "hand_pose_relative_to": "flat (MANOLayer, no pose_mean)",
     "pred_cam": "as predicted in the (flipped, for left hands) crop: [s, tx, ty]",
-    "keypoints_3d": "OpenPose order, as predicted (x mirrored for left hands unless the dump un-mirrored it)",
+    "keypoints_3d": "OpenPose order, as predicted: x mirrored for left hands, like the rotations (left rows a "
+                    "dump saved un-mirrored, as demo.py's loop leaves them, are detected from the palm's rigid "
+                    "offsets in the wrist frame and flipped back)",
     "full_frame_focal": "5000 / 256 * max(W, H) (demo.py scaled_focal_length, cam_crop_to_full)",
 }
 
 _NESTED = "pred_mano_params"
 _MANO = ("global_orient", "hand_pose", "betas")
+
+#: OpenPose hand keypoints that are children of MANO's root: the thumb's first joint and the four finger MCPs. Their
+#: offsets from the wrist keypoint turn rigidly with ``global_orient``, whatever the finger pose.
+PALM_KEYPOINTS = (1, 5, 9, 13, 17)
+#: A keypoint candidate is decided when its palm offsets match the reference within this fraction of the palm's size
+#: and its error is at most ``_KEYPOINT_MARGIN`` times the other candidate's.
+_KEYPOINT_TOLERANCE = 0.25
+_KEYPOINT_MARGIN = 0.5
+_FLIP_X = np.array([-1.0, 1.0, 1.0])
 
 
 def _mano_value(data: Mapping[str, Any], name: str) -> tuple[Optional[str], Any]:
@@ -166,6 +183,58 @@ def _tx_unmirrored(block: dict) -> tuple[np.ndarray, np.ndarray]:
     return verdict, known
 
 
+def _palm_in_wrist_frame(global_orient_pred: np.ndarray, keypoints: np.ndarray) -> np.ndarray:
+    """``global_orient^T (kp_palm - kp_wrist)``: (n, 3, 3), (n, 21, 3) -> (n, 5, 3) palm offsets in the wrist frame."""
+    offsets = keypoints[:, PALM_KEYPOINTS] - keypoints[:, :1]
+    return np.einsum("nba,nkb->nka", global_orient_pred, offsets)
+
+
+def _keypoints_unmirrored(global_orient_pred: np.ndarray, keypoints_saved: np.ndarray, is_right: np.ndarray,
+                          usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(unmirrored, known)``, both (n,) bool: left rows whose saved keypoints already had x un-mirrored.
+
+    For keypoints as predicted, the palm offsets in the wrist frame (:func:`_palm_in_wrist_frame`) are the
+    right-hand model's rest offsets on every row, left or right: the model posed them with the very
+    ``global_orient`` it returned. Keypoints with x un-mirrored (M u, M = diag(-1, 1, 1)) give ``G^T M G`` times
+    them instead (a reflection, so a left hand's chirality). Each left row's two candidates, as saved and x-flipped,
+    are compared with the right rows' median palm (without right rows: with each candidate's own median over the
+    left rows, which only the as-predicted one keeps constant as the wrist turns). A row is decided where one
+    candidate is within ``_KEYPOINT_TOLERANCE`` palm sizes and at most ``_KEYPOINT_MARGIN`` times the other's error;
+    undecided left rows follow the decided rows' majority; with no decided row, ``known`` is False there.
+
+    Args:
+        global_orient_pred: (n, 3, 3) wrist rotations as predicted (left rows mirrored).
+        keypoints_saved: (n, 21, 3) OpenPose-order keypoints as the dump holds them.
+        is_right: (n,) bool labels (the flip of each crop followed its label).
+        usable: (n,) bool rows with finite values.
+    """
+    right = np.asarray(is_right, dtype=bool)
+    verdict = np.zeros(right.shape[0], dtype=bool)
+    known = right | ~usable
+    left = ~right & usable
+    if not left.any():
+        return verdict, known
+    palm_saved = _palm_in_wrist_frame(global_orient_pred[left], keypoints_saved[left])
+    palm_flipped = _palm_in_wrist_frame(global_orient_pred[left], keypoints_saved[left] * _FLIP_X)
+    reference = right & usable
+    if reference.any():
+        ref_saved = ref_flipped = np.median(_palm_in_wrist_frame(global_orient_pred[reference],
+                                                                 keypoints_saved[reference]), axis=0)
+    else:
+        ref_saved, ref_flipped = np.median(palm_saved, axis=0), np.median(palm_flipped, axis=0)
+    palm_size = max(float(np.linalg.norm(ref_saved, axis=-1).mean()), 1e-9)
+    err_saved = np.linalg.norm(palm_saved - ref_saved, axis=-1).mean(axis=1) / palm_size
+    err_flipped = np.linalg.norm(palm_flipped - ref_flipped, axis=-1).mean(axis=1) / palm_size
+    says_unmirrored = (err_flipped <= _KEYPOINT_TOLERANCE) & (err_flipped <= _KEYPOINT_MARGIN * err_saved)
+    says_predicted = (err_saved <= _KEYPOINT_TOLERANCE) & (err_saved <= _KEYPOINT_MARGIN * err_flipped)
+    decided = says_unmirrored | says_predicted
+    if decided.any():
+        majority = int(says_unmirrored.sum()) > int(says_predicted.sum())
+        verdict[left] = np.where(decided, says_unmirrored, majority)
+        known[left] = True
+    return verdict, known
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -264,6 +333,19 @@ def read_wilor(path: PathLike, *, image_size: Optional[Sequence[float]] = None,
         row = int(np.nonzero(~bad & (size <= 0))[0][0])
         raise EstimatorInputError("box_size must be positive", path=row_file[row], field="box_size",
                                   frame=int(frames[row]))
+
+    # keypoints back to "as predicted" (the rotations' frame) where the dump holds demo.py's un-mirrored x
+    if kp is not None:
+        kp_unmirrored, kp_known = _keypoints_unmirrored(glob, kp, is_right, ~bad)
+        kp = kp.copy()
+        kp[kp_unmirrored, :, 0] *= -1.0
+        if kp_unmirrored.any():
+            warnings.append(f"{path}: pred_keypoints_3d of {int(kp_unmirrored.sum())} left hand(s) were saved "
+                            f"un-mirrored (as demo.py's loop leaves them); x flipped back to the predicted value")
+        if not kp_known.all():
+            warnings.append(f"{path}: cannot tell whether pred_keypoints_3d of {int((~kp_known).sum())} left "
+                            f"hand(s) were un-mirrored before saving (their palm matches neither way); assumed as "
+                            f"predicted")
 
     keep = ~bad
     order = np.argsort(frames[keep], kind="stable")
