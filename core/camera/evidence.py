@@ -115,38 +115,14 @@ def body_crop_evidence(body: BodyEstimate, model: BodyModel, frame_ids: np.ndarr
     return uv, score
 
 
-def _keypoints_unmirrored(hands: HandDetections, det: np.ndarray, side: np.ndarray,
-                          fused_hands: np.ndarray, rows: np.ndarray) -> tuple[bool, str]:
-    """Were left-labelled detections' keypoints saved un-mirrored (x restored, as WiLoR's demo loop does)?
-
-    Judged by which of the stored / x-flipped keypoints (wrist-relative) agree better with the fused hand of the
-    assigned side, over all left-labelled detections.
-    """
-    left = ~np.asarray(hands.is_right, dtype=bool)[det]
-    if not left.any():
-        return True, "no left-labelled detections"
-    kp = np.asarray(hands.keypoints_3d, dtype=np.float64)[det[left]]
-    kp = kp - kp[:, :1]
-    ref = fused_hands[rows[left], side[left]]
-    ref = ref - ref[:, :1]
-    flipped = kp * np.array([-1.0, 1.0, 1.0])
-    err_stored = np.nanmean(np.linalg.norm(kp - ref, axis=-1), axis=1)
-    err_flipped = np.nanmean(np.linalg.norm(flipped - ref, axis=-1), axis=1)
-    stored_wins = int(np.count_nonzero(err_stored <= err_flipped))
-    verdict = stored_wins * 2 >= left.sum()
-    return verdict, (f"left-hand keypoints judged {'un-mirrored' if verdict else 'mirrored'} as saved "
-                     f"({stored_wins}/{int(left.sum())} detections agree better with the fused hand that way)")
-
-
-def hand_crop_evidence(hands: HandDetections, frame_ids: np.ndarray, image_size: np.ndarray, wrist_px: np.ndarray,
-                       fused_hands: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def hand_crop_evidence(hands: HandDetections, frame_ids: np.ndarray, image_size: np.ndarray,
+                       wrist_px: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Each hand expert's keypoints through its own full-image camera.
 
     Args:
         hands: the detections (rotations and ``pred_cam`` as predicted, see :class:`core.estimates.HandDetections`).
         frame_ids: (T,) output frames; image_size: (W, H).
         wrist_px: (T, 2, 2) the body's projected (left, right) wrists, for the side assignment.
-        fused_hands: (T, 2, 21, 3) the fused hands' keypoints (any translation), for the keypoint mirror check.
     Returns:
         ``uv`` (T, 42, 2) (left then right, OpenPose order), ``score`` (T, 2), notes.
     """
@@ -171,15 +147,14 @@ def hand_crop_evidence(hands: HandDetections, frame_ids: np.ndarray, image_size:
     det, rows, side = det[have], rows[have], side[have]
     if det.size == 0:
         return uv.reshape(t, 42, 2), score, ["hands: no detection matched a frame and a side"]
-    unmirrored, note = _keypoints_unmirrored(hands, det, side, fused_hands, rows)
-    notes.append(f"hands: {note}")
     is_right = np.asarray(hands.is_right, dtype=bool)[det]
     multiplier = np.where(is_right, 1.0, -1.0)  # demo.py: the flipped crop's x, by the detection's own label
     cam = np.asarray(hands.pred_cam, dtype=np.float64)[det].copy()
     cam[:, 1] *= multiplier
+    # keypoints as predicted (core.io.wilor: left rows still mirrored, the reader flips back dumps that saved them
+    # un-mirrored), so the same label-driven un-mirroring as tx
     kp = np.asarray(hands.keypoints_3d, dtype=np.float64)[det].copy()
-    if not unmirrored:
-        kp[..., 0] *= multiplier[:, None]
+    kp[..., 0] *= multiplier[:, None]
     transl = wilor_crop_to_full(cam, centre[det], size[det], image_size)
     k_full = intrinsics_matrix(wilor_full_focal(image_size), np.asarray(image_size, dtype=np.float64) / 2.0)
     uv[rows, side] = project(kp + transl[:, None], k_full)
@@ -270,8 +245,7 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
         sources["body"] = "the fused file's per-frame camera and translation (the body regressor's)"
     if hands is not None:
         wrist_px = fused_uv[:, [POINT_GROUPS["left_hand"].start, POINT_GROUPS["right_hand"].start]]
-        fused_hands = np.stack([points.points[:, POINT_GROUPS[g]] for g in _HAND_GROUPS], axis=1)
-        hand_uv, hand_score, hand_notes = hand_crop_evidence(hands, frame_ids, size, wrist_px, fused_hands)
+        hand_uv, hand_score, hand_notes = hand_crop_evidence(hands, frame_ids, size, wrist_px)
         for i, g in enumerate(_HAND_GROUPS):
             put(g, hand_uv[:, 21 * i:21 * (i + 1)], hand_score[:, i])
         sources["hands"] = "the hand expert's keypoints through its full-image camera (cam_crop_to_full)"
