@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--model", default="builtin", help="model file/folder for the ground truth (default: built-in)")
     p.add_argument("--walking", action="store_true",
-                   help="write only the grounding takes (walking/ and floating/: truth + noisy estimate)")
+                   help="write only the grounding takes (walking/, floating/ and seated/: truth + noisy estimate)")
     p.set_defaults(handler=_cmd_demo_data)
 
     p = sub.add_parser("fuse", help="fuse body, face and hand estimator outputs into one fused SMPL-X file")

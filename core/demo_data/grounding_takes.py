@@ -7,6 +7,9 @@
 - ``OUT_DIR/walking/estimate.fused.npz``: the same take with estimator-like errors
   (:func:`core.demo_data.grounding_noise.add_sliding_noise`): feet slide and, in a few stretches, sink;
 - ``OUT_DIR/floating/ground_truth.fused.npz`` and ``estimate.fused.npz``: a take that never touches the floor;
+- ``OUT_DIR/seated/ground_truth.fused.npz`` and ``estimate.fused.npz``: a person seated on an invisible stool, feet
+  dangling, mostly still, 0.15 m or more above the floor (:func:`core.demo_data.seated.make_seated_truth`); no
+  contacts either;
 - ``OUT_DIR/grounding.json``: what was written, the noise levels and the sink frames.
 
 The default demo take (``write_demo_data``) is not touched.
@@ -25,10 +28,11 @@ import numpy as np
 from ..body_model import BodyModel, load_body_model, resolve_model_file
 from ..fused_file import FusedSequence, write_fused
 from .grounding_noise import SlidingNoise, add_sliding_noise
+from .seated import make_seated_truth
 from .walking import GroundTruthTake, make_floating_truth, make_walking_truth
 
 GROUNDING_MANIFEST = "grounding.json"
-TAKE_NAMES = ("walking", "floating")
+TAKE_NAMES = ("walking", "floating", "seated")
 TRUTH_NAME, ESTIMATE_NAME = "ground_truth.fused.npz", "estimate.fused.npz"
 
 
@@ -37,7 +41,7 @@ class GroundingTake:
     """One grounding take.
 
     Attributes:
-        name: ``walking`` or ``floating``.
+        name: ``walking``, ``floating`` or ``seated``.
         truth: the :class:`GroundTruthTake` (sequence, contacts, plane, camera pose).
         estimate: the noisy take (no extras).
         sink_depth_m: (T,) how far the estimate was pushed below the truth along the floor normal.
@@ -51,11 +55,17 @@ class GroundingTake:
 
 def make_grounding_takes(model: BodyModel, num_frames: int = 150, seed: int = 0,
                          noise: SlidingNoise = SlidingNoise()) -> dict[str, GroundingTake]:
-    """Both takes for ``model``: ``{"walking": ..., "floating": ...}``; deterministic in ``seed``."""
+    """The takes for ``model``: ``{"walking": ..., "floating": ..., "seated": ...}``; deterministic in ``seed``.
+
+    The walking and floating takes draw from ``SeedSequence(seed).spawn(4)``; the seated take, added later, from
+    ``SeedSequence([seed, 3]).spawn(2)``, so the first two are the same as before it existed.
+    """
     walk_seed, walk_noise, float_seed, float_noise = np.random.SeedSequence(seed).spawn(4)
+    seated_seed, seated_noise = np.random.SeedSequence([seed, 3]).spawn(2)
     out = {}
     for name, make, truth_seed, noise_seed in (("walking", make_walking_truth, walk_seed, walk_noise),
-                                               ("floating", make_floating_truth, float_seed, float_noise)):
+                                               ("floating", make_floating_truth, float_seed, float_noise),
+                                               ("seated", make_seated_truth, seated_seed, seated_noise)):
         truth = make(model, num_frames, seed=int(truth_seed.generate_state(1)[0]))
         estimate, depth = add_sliding_noise(truth.sequence, truth.plane[:3], np.random.default_rng(noise_seed),
                                             noise)
@@ -65,7 +75,8 @@ def make_grounding_takes(model: BodyModel, num_frames: int = 150, seed: int = 0,
 
 def write_grounding_takes(out_dir: Union[str, Path], model_file: Union[str, Path], num_frames: int = 150,
                           seed: int = 0) -> dict[str, dict[str, Path]]:
-    """Write both takes under ``out_dir`` (see the module docstring); returns {take: {truth, estimate}} paths.
+    """Write the takes (``TAKE_NAMES``) under ``out_dir`` (see the module docstring); returns {take: {truth,
+    estimate}} paths.
 
     A previous run's take folders are replaced; anything else already there is refused (FileExistsError).
     """

@@ -14,6 +14,25 @@ right) enter as one more input: ``p = (1 - w) p_kin + w s`` with ``w = estimator
 Mode ``auto`` turns probabilities into contacts with hysteresis (on above ``on``, off below ``off``), closes gaps
 of at most ``max_gap_frames`` and drops contacts shorter than ``min_frames``, so contacts do not flicker. Mode
 ``always`` takes every low, slow foot frame by frame (``p > 0.5``), with no duration rules.
+
+Dangling feet (:func:`dangling_feet`): height and speed are measured against a plane that, without a known floor,
+is fitted through the feet themselves, so a seated person's still feet hanging above the floor look planted. A
+planted foot bears weight: the leg above it is nearly straight (walking, running, standing, tiptoe), or the foot is
+about level under a bent knee (sitting with the feet on the floor, squatting). A relaxed dangling foot hangs toes
+down from a bent knee. So a foot frame is no contact (kinematic probability 0; an estimator's own contact score
+still counts) when all three hold: the knee is bent more than ``dangle_knee_deg`` (the angle between thigh and
+shin), the ankle is plantar-flexed more than ``dangle_plantar_deg`` (the ankle joint's turn of the foot's forward
+axis down, in the shin's frame; SMPL-X's rest pose is neutral), and the foot points down more than
+``dangle_pitch_deg`` below the body's horizontal (the plane normal to the take's mean pelvis-to-neck direction).
+All three are the body's own measures, not the plane's, so a plane tilted to follow the hanging feet cannot make
+them look flat; the third keeps a seated person's feet put forward flat on the floor (the ankle plantar-flexed
+against a slanting shin, but the foot level). What it gives up: feet on their toes under a knee bent past
+``dangle_knee_deg`` are never taken for contacts by the kinematics (a seated person's heels raised off the floor,
+a squat on the toes, the rear foot of a deep lunge), nor are level feet of a person leaning forward by more than
+``dangle_pitch_deg`` over bent knees with plantar-flexed ankles; and hanging feet swung forward so far that they
+point level are still taken for contacts. The knee bound leaves a walk's toe-off (knee 35-40 deg, ankle
+plantar-flexed 15-20 deg), running, jump landings with the knees bent less than that, and tiptoe standing
+(straight knees) untouched.
 """
 from __future__ import annotations
 
@@ -37,6 +56,11 @@ class ContactParams:
         min_frames: shortest contact kept (mode ``auto``).
         max_gap_frames: longest gap closed inside a contact (mode ``auto``).
         estimator_weight: weight of an estimator's own contact scores when given.
+        dangle_knee_deg: a foot frame whose knee is bent more than this (degrees between thigh and shin) ...
+        dangle_plantar_deg: ... whose ankle is plantar-flexed (toes down, in the shin's frame) more than this ...
+        dangle_pitch_deg: ... and whose foot points down more than this below the body's horizontal is dangling,
+            no contact (see the module docstring and :func:`dangling_feet`; :mod:`core.grounding.pipeline` applies it to the
+            contacts of mode ``auto`` and, in both modes, to the feet a ground plane is fitted to).
     """
 
     height_m: float = 0.03
@@ -49,6 +73,9 @@ class ContactParams:
     min_frames: int = 3
     max_gap_frames: int = 2
     estimator_weight: float = 0.5
+    dangle_knee_deg: float = 50.0
+    dangle_plantar_deg: float = 10.0
+    dangle_pitch_deg: float = 10.0
 
 
 @dataclass
@@ -105,9 +132,40 @@ def contact_points(foot_points_cam: np.ndarray) -> np.ndarray:
     return np.stack([pts[:, :, 0], pts[:, :, 1:].mean(axis=2)], axis=2)
 
 
+def dangling_feet(leg_joints_cam: np.ndarray, ankle_local_rot: np.ndarray, ankle_global_rot_cam: np.ndarray,
+                  body_up_cam: np.ndarray, params: ContactParams = ContactParams()) -> np.ndarray:
+    """(T, 2) bool: feet hanging toes down from a bent knee, which bear no weight (see the module docstring).
+
+    Args:
+        leg_joints_cam: (T, 2, 3, 3) hip, knee and ankle positions of the left and right leg, camera frame.
+        ankle_local_rot: (T, 2, 3, 3) the ankles' local rotations (SMPL-X: relative to the rest pose, whose foot
+            points along +z, and +x turns the toes down).
+        ankle_global_rot_cam: (T, 2, 3, 3) the ankles' rotations in the camera frame (their third column is the
+            foot's rest forward axis, +z, as posed).
+        body_up_cam: (3,) unit up direction of the body (the take's mean pelvis-to-neck), camera frame.
+    Returns:
+        True where the knee is bent more than ``params.dangle_knee_deg``, the ankle plantar-flexed more than
+        ``params.dangle_plantar_deg`` and the foot pitched down more than ``params.dangle_pitch_deg``.
+    """
+    legs = np.asarray(leg_joints_cam, dtype=np.float64)
+    thigh, shin = legs[..., 1, :] - legs[..., 0, :], legs[..., 2, :] - legs[..., 1, :]
+    cosine = np.sum(thigh * shin, axis=-1) / np.maximum(
+        np.linalg.norm(thigh, axis=-1) * np.linalg.norm(shin, axis=-1), 1e-12)
+    knee_deg = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    rot = np.asarray(ankle_local_rot, dtype=np.float64)
+    plantar_deg = np.degrees(np.arctan2(-rot[..., 1, 2], rot[..., 2, 2]))  # the foot's forward axis turned down
+    up = np.asarray(body_up_cam, dtype=np.float64)
+    forward_cam = np.asarray(ankle_global_rot_cam, dtype=np.float64)[..., :, 2]  # (T, 2, 3)
+    pitch_down_deg = np.degrees(np.arcsin(np.clip(-(forward_cam @ up) / np.maximum(
+        np.linalg.norm(forward_cam, axis=-1), 1e-12), -1.0, 1.0)))
+    return ((knee_deg > params.dangle_knee_deg) & (plantar_deg > params.dangle_plantar_deg)
+            & (pitch_down_deg > params.dangle_pitch_deg))
+
+
 def contact_probability(foot_points_cam: np.ndarray, plane: GroundPlane, fps: float,
                         params: ContactParams = ContactParams(),
-                        contact_scores: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                        contact_scores: Optional[np.ndarray] = None,
+                        dangling: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-foot contact probability.
 
     Args:
@@ -115,6 +173,7 @@ def contact_probability(foot_points_cam: np.ndarray, plane: GroundPlane, fps: fl
         plane: the ground.
         fps: frame rate (speeds are per second, so thresholds hold at any rate).
         contact_scores: optional (T, 2) estimator contact scores in [0, 1] (left, right).
+        dangling: optional (T, 2) bool from :func:`dangling_feet`: those frames' kinematic probability is 0.
     Returns:
         ``(probability, height, speed)``, each (T, 2): the probability, the lowest point's height (m) and the
         slower point's speed (m/s).
@@ -125,6 +184,8 @@ def contact_probability(foot_points_cam: np.ndarray, plane: GroundPlane, fps: fl
     p_point = _sigmoid((params.height_m - height) / params.height_scale_m) * \
         _sigmoid((params.speed_mps - speed) / params.speed_scale_mps)
     prob = p_point.max(axis=2)
+    if dangling is not None:
+        prob = np.where(np.asarray(dangling, dtype=bool).reshape(prob.shape), 0.0, prob)
     if contact_scores is not None:
         scores = np.clip(np.asarray(contact_scores, dtype=np.float64).reshape(prob.shape), 0.0, 1.0)
         w = float(params.estimator_weight)
@@ -166,7 +227,8 @@ def hysteresis(probability: np.ndarray, on: float, off: float, min_frames: int =
 
 def detect_contacts(foot_points_cam: np.ndarray, plane: GroundPlane, fps: float, mode: str = "auto",
                     params: ContactParams = ContactParams(),
-                    contact_scores: Optional[np.ndarray] = None) -> ContactDetection:
+                    contact_scores: Optional[np.ndarray] = None,
+                    dangling: Optional[np.ndarray] = None) -> ContactDetection:
     """Contacts of both feet on ``plane``.
 
     Args:
@@ -175,12 +237,14 @@ def detect_contacts(foot_points_cam: np.ndarray, plane: GroundPlane, fps: float,
         fps: frame rate.
         mode: ``auto`` (hysteresis, duration rules) or ``always`` (every low, slow frame).
         contact_scores: optional (T, 2) estimator scores in [0, 1].
+        dangling: optional (T, 2) bool, feet that bear no weight (:func:`dangling_feet`); never contacts by
+            height and speed.
     Returns:
         :class:`ContactDetection`.
     """
     if mode not in ("auto", "always"):
         raise ValueError(f"contact detection mode must be auto or always, not {mode!r}")
-    prob, height, speed = contact_probability(foot_points_cam, plane, fps, params, contact_scores)
+    prob, height, speed = contact_probability(foot_points_cam, plane, fps, params, contact_scores, dangling)
     if mode == "always":
         contact = prob > 0.5
     else:
@@ -188,5 +252,5 @@ def detect_contacts(foot_points_cam: np.ndarray, plane: GroundPlane, fps: float,
     return ContactDetection(probability=prob, contact=contact, height_m=height, speed_mps=speed)
 
 
-__all__ = ["ContactParams", "ContactDetection", "savgol_derivative", "contact_points", "contact_probability",
-           "mask_intervals", "hysteresis", "detect_contacts"]
+__all__ = ["ContactParams", "ContactDetection", "savgol_derivative", "contact_points", "dangling_feet",
+           "contact_probability", "mask_intervals", "hysteresis", "detect_contacts"]

@@ -10,6 +10,12 @@ is no floor, however well footprints fit it: a take whose feet never touch the g
 or kicking in the air) can still have a few slow, low moments that line up. Such a plane is dropped: mode
 ``auto`` then leaves the take unchanged, mode ``always`` falls back to the lowest level.
 
+Dangling feet (:func:`core.grounding.contacts.dangling_feet`: toes down from a bent knee, as a seated person's feet
+hang) are no evidence of a floor in either mode: they are no plane candidates, no footprints, and in mode ``auto``
+no contacts. Mode ``always`` still locks them where they are low and slow on the floor found without them (that is
+its meaning): on a seated take that floor is the feet's lowest level, so the frames near it are locked (their
+jitter taken out, their lowest point put on that level) and no foot is drawn down to a plane through the feet.
+
 Finding the ground: a first plane is fitted by RANSAC (:func:`core.grounding.plane.fit_ground_plane`) to the heel
 and toe points of each frame's lower foot where that foot is slow, and contacts are detected on it. Then, a few
 times: the contacts give one footprint each, after the estimator's glitches (short stretches where the body sinks
@@ -34,9 +40,9 @@ import numpy as np
 from ..body_model import BodyModel
 from ..fused_file import FusedSequence
 from ..validate.posing import pose_skeleton
-from .contacts import ContactDetection, ContactParams, detect_contacts
+from .contacts import ContactDetection, ContactParams, dangling_feet, detect_contacts
 from .foot_lock import LockParams, LockResult, frame_mask, lock_feet
-from .foot_points import body_forward_direction, body_up_direction, foot_points
+from .foot_points import ANKLE, HIP, KNEE, body_forward_direction, body_up_direction, foot_points
 from .plane import GroundPlane, fit_ground_plane
 from .plane_prior import fit_plane_with_prior, lean_prior_precision
 from .stance_points import StanceParams, StancePoints, stance_points
@@ -203,9 +209,10 @@ def _is_floor(points: np.ndarray, plane: Optional[GroundPlane], params: Groundin
     return plane is not None and below_fraction(points, plane, params.below_depth_m) <= params.max_below_fraction
 
 
-def _initial_plane(points: np.ndarray, up: np.ndarray, fps: float,
-                   params: GroundingParams) -> Optional[GroundPlane]:
-    """A first plane through the candidates: each frame's lower foot where it is slow (None if too few)."""
+def _initial_plane(points: np.ndarray, up: np.ndarray, fps: float, params: GroundingParams,
+                   dangling: Optional[np.ndarray] = None) -> Optional[GroundPlane]:
+    """A first plane through the candidates: each frame's lower foot where it is slow and not ``dangling``
+    ((T, 2) bool; None if too few)."""
     from .contacts import contact_points, savgol_derivative
 
     pts = contact_points(points)  # (T, 2, 2, 3)
@@ -213,6 +220,8 @@ def _initial_plane(points: np.ndarray, up: np.ndarray, fps: float,
     height = (pts @ up).min(axis=2)  # (T, 2)
     lower = height <= height.min(axis=1, keepdims=True) + 1e-9
     candidate = lower & (speed < params.contact.speed_mps)
+    if dangling is not None:
+        candidate &= ~dangling
     if candidate.any(axis=1).sum() < params.min_plane_frames:
         return None
     return fit_ground_plane(_contact_points_in(points, candidate), up, 1.5 * params.plane_inlier_m,
@@ -242,21 +251,25 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
     pts = foot_points(seq, model, skel) if foot_points_cam is None else foot_points_cam
     scores = contact_scores if contact_scores is not None else contact_scores_from_extras(seq)
     fps = float(seq.fps)
+    up = body_up_direction(skel)
+    legs = np.stack([skel.joints[:, HIP], skel.joints[:, KNEE], skel.joints[:, ANKLE]], axis=2)  # (T, 2, 3, 3)
+    dangling = dangling_feet(legs, skel.local_rot[:, ANKLE], skel.global_rot[:, ANKLE], up, params.contact)
+    final_rule = dangling if mode == "auto" else None  # mode always locks every low, slow foot
     source = "given"
     if plane is None:
         plane = plane_from_extras(seq)
         source = "file"
     if plane is not None:
-        return GroundEstimate(plane, detect_contacts(pts, plane, fps, mode, params.contact, scores), source)
+        return GroundEstimate(plane, detect_contacts(pts, plane, fps, mode, params.contact, scores, final_rule),
+                              source)
 
-    up = body_up_direction(skel)
     prior = lean_prior_precision(up, body_forward_direction(skel), params.prior_sagittal_deg,
                                  params.prior_frontal_deg)
-    found = _initial_plane(pts, up, fps, params)
+    found = _initial_plane(pts, up, fps, params, dangling)
     if not _is_floor(pts, found, params):
         found = None
     provisional = found if found is not None else _lowest_level(pts, up, params.lowest_percentile)
-    detection = detect_contacts(pts, provisional, fps, mode, params.contact, scores)
+    detection = detect_contacts(pts, provisional, fps, mode, params.contact, scores, dangling)
     stance = None
     for _ in range(params.refinements):  # footprints of the contacts -> plane -> contacts again
         if found is None or detection.contact.any(axis=1).sum() < params.min_plane_frames:
@@ -267,8 +280,10 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
         if fitted is None:
             break
         found, stance = fitted, prints
-        detection = detect_contacts(pts, found, fps, mode, params.contact, scores)
+        detection = detect_contacts(pts, found, fps, mode, params.contact, scores, dangling)
     if _is_floor(pts, found, params) and detection.contact.any(axis=1).sum() >= params.min_plane_frames:
+        if mode == "always":
+            detection = detect_contacts(pts, found, fps, mode, params.contact, scores)
         return GroundEstimate(found, detection, "fitted", stance)
     if mode == "always":
         lowest = _lowest_level(pts, up, params.lowest_percentile)
