@@ -24,7 +24,7 @@ from ..body_model import BodyModel
 from ..rotations import axis_angle_to_matrix
 from ..validate.posing import pose_skeleton, skin_vertices
 from .walking import (FPS, _ANKLES, _FOOT_IDS, _HIPS, _KNEES, GroundTruthTake, _aa, _sequence, _upper_body,
-                      camera_pose, floor_plane_camera, to_camera_frame)
+                      contactless_take, to_camera_frame)
 
 #: per-seed ranges (degrees, metres, seconds, hertz) of the seated pose and its swings
 HIP_FLEXION_DEG = (80.0, 95.0)
@@ -99,14 +99,7 @@ def make_seated_truth(model: BodyModel, num_frames: int = 150, seed: int = 0) ->
     orient, transl = to_camera_frame(orient_world, root, joints[0], world)
     lowest = lowest_foot_height(model, _sequence(orient, transl, body, betas, "seated (world)"))
     root[:, 1] = clearance - lowest.min()  # the seat (pelvis) height: fixed, the feet hang below it
-
-    world_to_camera = camera_pose()
-    orient, transl = to_camera_frame(orient_world, root, joints[0], world_to_camera)
-    plane = floor_plane_camera(world_to_camera)
-    contact = np.zeros((num_frames, 2), dtype=bool)
-    seq = _sequence(orient, transl, body, betas, "core.demo_data.seated (seated)")
-    seq.extras = {"ground_plane": plane, "foot_contact": contact}
-    return GroundTruthTake(seq, contact, plane, world_to_camera)
+    return contactless_take(orient_world, root, joints[0], body, betas, "core.demo_data.seated (seated)")
 
 
 __all__ = ["make_seated_truth", "swing_envelope", "lowest_foot_height"]

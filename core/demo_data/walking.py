@@ -232,14 +232,22 @@ def make_floating_truth(model: BodyModel, num_frames: int = 150, seed: int = 0) 
     lowest_rest = joints[0, 1] - shaped[_FOOT_IDS.ravel(), 1].min()
     height = lowest_rest + 0.45 + 0.1 + 0.08 * np.sin(2 * np.pi * 0.45 * t)
     root = np.stack([-0.3 + 0.3 * np.sin(2 * np.pi * 0.12 * t), height, -5.0 + 0.2 * np.sin(2 * np.pi * 0.1 * t)], 1)
+    return contactless_take(orient_world, root, joints[0], body, betas, "core.demo_data.walking (floating)")
+
+
+def contactless_take(orient_world: np.ndarray, root_world: np.ndarray, pelvis_rest: np.ndarray, body: np.ndarray,
+                     betas: np.ndarray, label: str) -> GroundTruthTake:
+    """A take that never touches the floor, seen by :func:`camera_pose`: the world pose ((T, 3, 3) root
+    orientation, (T, 3) pelvis position, (3,) rest pelvis, (T, 21, 3) body axis-angle, (10,) betas) in the camera
+    frame, with the floor plane and all-False contacts in its extras; ``label`` names its maker."""
     world_to_camera = camera_pose()
-    orient, transl = to_camera_frame(orient_world, root, joints[0], world_to_camera)
+    orient, transl = to_camera_frame(orient_world, root_world, pelvis_rest, world_to_camera)
     plane = floor_plane_camera(world_to_camera)
-    contact = np.zeros((num_frames, 2), dtype=bool)
-    seq = _sequence(orient, transl, body, betas, "core.demo_data.walking (floating)")
+    contact = np.zeros((body.shape[0], 2), dtype=bool)
+    seq = _sequence(orient, transl, body, betas, label)
     seq.extras = {"ground_plane": plane, "foot_contact": contact}
     return GroundTruthTake(seq, contact, plane, world_to_camera)
 
 
 __all__ = ["GroundTruthTake", "camera_pose", "floor_plane_camera", "to_camera_frame", "make_walking_truth",
-           "make_floating_truth"]
+           "make_floating_truth", "contactless_take"]
