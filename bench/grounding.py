@@ -221,7 +221,9 @@ def main() -> int:
                       "no_drift": {"penetration_mm": penetration(calm["deepest_mm"]),
                                    "held_out_penetration_mm": penetration(calm_held["deepest_mm"]),
                                    "skate_ratio": round(calm["skate"][1] / calm["skate"][0], 4),
-                                   "contact_f1": round(calm["f1"], 4), "mpjpe_cost_pct": round(calm["cost"], 3)}}))
+                                   "contact_f1": round(calm["f1"], 4), "mpjpe_cost_pct": round(calm["cost"], 3),
+                                   "false_lock_frames_by_take": calm["false_by_take"],
+                                   "held_out_false_lock_frames_by_take": calm_held["false_by_take"]}}))
     return 0
 
 

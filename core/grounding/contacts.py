@@ -20,7 +20,8 @@ is fitted through the feet themselves, so a seated person's still feet hanging a
 planted foot bears weight: the leg above it is nearly straight (walking, running, standing, tiptoe), or the foot is
 about level under a bent knee (sitting with the feet on the floor, squatting). A relaxed dangling foot hangs toes
 down from a bent knee. So a foot frame is no contact (kinematic probability 0; an estimator's own contact score
-still counts) when all three hold: the knee is bent more than ``dangle_knee_deg`` (the angle between thigh and
+still enters the blend, but at the default weight of 0.5 it can only hold a contact already on, never start one in
+mode ``auto``) when all three hold: the knee is bent more than ``dangle_knee_deg`` (the angle between thigh and
 shin), the ankle is plantar-flexed more than ``dangle_plantar_deg`` (the ankle joint's turn of the foot's forward
 axis down, in the shin's frame; SMPL-X's rest pose is neutral), and the foot points down more than
 ``dangle_pitch_deg`` below the body's horizontal (the plane normal to the take's mean pelvis-to-neck direction).

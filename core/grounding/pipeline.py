@@ -194,7 +194,8 @@ def _contact_points_in(points: np.ndarray, contact: np.ndarray) -> np.ndarray:
 def _lowest_level(points: np.ndarray, up: np.ndarray, percentile: float) -> GroundPlane:
     """A plane normal to ``up`` (3,) at the ``percentile`` of the per-frame lowest of ``points`` (T, 2, 3, 3)."""
     lowest = (points.reshape(points.shape[0], -1, 3) @ up).min(axis=1)
-    return GroundPlane(normal=up, offset=-float(np.percentile(lowest, percentile)))
+    lowest = lowest[np.isfinite(lowest)]  # frames without a finite pose say nothing about the floor
+    return GroundPlane(normal=up, offset=-float(np.percentile(lowest, percentile)) if lowest.size else 0.0)
 
 
 def below_fraction(points: np.ndarray, plane: GroundPlane, depth_m: float) -> float:

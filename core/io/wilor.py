@@ -225,8 +225,9 @@ def _keypoints_unmirrored(global_orient_pred: np.ndarray, keypoints_saved: np.nd
     palm_size = max(float(np.linalg.norm(ref_saved, axis=-1).mean()), 1e-9)
     err_saved = np.linalg.norm(palm_saved - ref_saved, axis=-1).mean(axis=1) / palm_size
     err_flipped = np.linalg.norm(palm_flipped - ref_flipped, axis=-1).mean(axis=1) / palm_size
-    says_unmirrored = (err_flipped <= _KEYPOINT_TOLERANCE) & (err_flipped <= _KEYPOINT_MARGIN * err_saved)
-    says_predicted = (err_saved <= _KEYPOINT_TOLERANCE) & (err_saved <= _KEYPOINT_MARGIN * err_flipped)
+    # strict: a tie (one left row compared with itself, or a wrist that never turns) decides nothing
+    says_unmirrored = (err_flipped <= _KEYPOINT_TOLERANCE) & (err_flipped < _KEYPOINT_MARGIN * err_saved)
+    says_predicted = (err_saved <= _KEYPOINT_TOLERANCE) & (err_saved < _KEYPOINT_MARGIN * err_flipped)
     decided = says_unmirrored | says_predicted
     if decided.any():
         majority = int(says_unmirrored.sum()) > int(says_predicted.sum())
