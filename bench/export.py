@@ -2,12 +2,12 @@
 after re-importing the glTF and the FBX with Blender's own importers, the AMASS round-trip error, and the Khronos
 glTF validator's error count.
 
-The take is the demo motion (``core.demo_motion``), imported with the default compact pose correctives. Joint
+The take is the demo motion (``core.demo_data.motion``), imported with the default compact pose correctives. Joint
 error: the largest distance between a bone head of the re-imported armature and the original's, over every frame
 (millimetres). AMASS round trip: the unedited scene exported as AMASS, read back with ``core.io.read_amass`` and
 compared with the fused file it was imported from (largest rotation angle between the two rotations of any joint
 on any frame, radians; translation in millimetres).
-Run: ``.venv/bin/python bench/export.py``. Last line: one JSON object (DESIGN.md section 4).
+Run: ``.venv/bin/python bench/export.py``. Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 from scipy.spatial.transform import Rotation  # noqa: E402
 
 import blender_addon  # noqa: E402
-from core.demo_motion import make_demo_sequence  # noqa: E402
-from core.fused_file import read_fused, write_fused  # noqa: E402
+from core.contracts.fused_file import read_fused, write_fused  # noqa: E402
+from core.demo_data.motion import make_demo_sequence  # noqa: E402
 from core.io import read_amass  # noqa: E402
 from core.mannequin import write_mannequin_set  # noqa: E402
 

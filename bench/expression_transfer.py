@@ -20,7 +20,7 @@ expression space 15-25 % better than linear projection.
   the error's second difference; what the mapping adds to the motion's own acceleration).
 
 Everything is computed in this run; nothing is cached. Run: ``.venv/bin/python bench/expression_transfer.py``.
-Last line: one JSON object (DESIGN.md section 4).
+Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -36,12 +36,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.fusion.expression_arkit import arkit_from_smplx_face  # noqa: E402
-from core.fusion.expression_learned import TrainConfig, train_learned  # noqa: E402
-from core.fusion.expression_linear import fit_linear, fit_projection  # noqa: E402
-from core.fusion.expression_map import DEFAULT_METHOD, face_model_from_arrays, facial_actions_model  # noqa: E402
-from core.fusion.expression_source import (build_flame_like_source, make_pair, sample_frames,  # noqa: E402
-                                           sample_sequences)
+from core.fusion.expression.arkit import arkit_from_smplx_face  # noqa: E402
+from core.fusion.expression.learned import TrainConfig, train_learned  # noqa: E402
+from core.fusion.expression.linear import fit_linear, fit_projection  # noqa: E402
+from core.fusion.expression.mapping import DEFAULT_METHOD, face_model_from_arrays, facial_actions_model  # noqa: E402
+from core.fusion.expression.source import build_flame_like_source, make_pair, sample_frames, sample_sequences  # noqa: E402
 from core.mannequin import build_mannequin  # noqa: E402
 
 SEQUENCES, FRAMES = 8, 150

@@ -3,7 +3,7 @@
 Runs ``core.demo_data`` (a known SMPL-X take plus SMPLer-X, EMOCA and WiLoR outputs in their native formats,
 with noise, dropped frames, a mislabelled hand and a body outlier), reads them with ``core.io`` and fuses them
 three ways. Every figure is computed here with the smplx forward pass on the licence-free model.
-Run: ``.venv/bin/python bench/fusion_accuracy.py``. Last line: one JSON object (DESIGN.md section 4).
+Run: ``.venv/bin/python bench/fusion_accuracy.py``. Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -18,15 +18,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.body_model import load_body_model  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.model import load_body_model  # noqa: E402
+from core.body.smplx_forward import smplx_forward  # noqa: E402
+from core.contracts.fused_file import FusedSequence, read_fused  # noqa: E402
 from core.demo_data import write_demo_data  # noqa: E402
-from core.fused_file import FusedSequence, read_fused  # noqa: E402
-from core.fusion.hands import hand_pose_to_flat  # noqa: E402
 from core.fusion.pipeline import FusionOptions, fuse  # noqa: E402
 from core.io import read_body, read_face, read_hands  # noqa: E402
 from core.rotations import matrix_to_axis_angle  # noqa: E402
-from core.smplx_forward import smplx_forward  # noqa: E402
 
 FRAMES = 150
 
@@ -184,7 +183,8 @@ def main() -> None:
     print(f"{'face vertex error (mm)':<46}{face['body_only']:>11.2f}{'':>9}{'':>9}{face['ours']:>9.2f}")
     print(f"{'body MPJPE (mm)':<46}{body_raw['mpjpe']:>11.2f}{'':>9}{'':>9}{body_ours['mpjpe']:>9.2f}")
     print(f"{'body PA-MPJPE (mm)':<46}{body_raw['pa_mpjpe']:>11.2f}{'':>9}{'':>9}{body_ours['pa_mpjpe']:>9.2f}")
-    print(f"{'acceleration error, root-aligned (mm/frame^2)':<46}{body_raw['accel']:>11.2f}{'':>9}{'':>9}{body_ours['accel']:>9.2f}")
+    label = "acceleration error, root-aligned (mm/frame^2)"
+    print(f"{label:<46}{body_raw['accel']:>11.2f}{'':>9}{'':>9}{body_ours['accel']:>9.2f}")
     print(f"smoothing alone: accel {body_unsmoothed['accel']:.2f} -> {body_ours['accel']:.2f} mm/frame^2, "
           f"MPJPE {body_unsmoothed['mpjpe']:.2f} -> {body_ours['mpjpe']:.2f} mm")
     print(f"targets: hands ours <= 0.6 x body-only ({hand['ours'] / hand['body_only_raw']:.2f}) and <= 1.1 x "

@@ -21,8 +21,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.body_model import load_body_model  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.model import load_body_model  # noqa: E402
 from core.demo_data import write_demo_data  # noqa: E402
 from core.fusion.pipeline import FusionOptions, fuse  # noqa: E402
 from core.io import read_body, read_face, read_hands  # noqa: E402
@@ -104,7 +104,8 @@ def main() -> None:
     print(f"{'case':<58}{'seconds':>9}{'frames/s':>12}")
     print(f"{'whole default pipeline (with SO(3) smoothing), 10k frames':<58}{full_s:>9.3f}{frames_per_s:>12.0f}")
     print(f"{'vectorised, smoothing off, 10k frames':<58}{vector_s:>9.3f}{vector_fps:>12.0f}")
-    print(f"{'per-frame Python loop, smoothing off, ' + str(LOOP_FRAMES) + ' frames':<58}{loop_s:>9.3f}{loop_fps:>12.0f}")
+    label = f"per-frame Python loop, smoothing off, {LOOP_FRAMES} frames"
+    print(f"{label:<58}{loop_s:>9.3f}{loop_fps:>12.0f}")
     print(f"speedup (vectorised / per-frame loop, same options): {vector_fps / loop_fps:.0f}x; "
           f"targets >= 20,000 frames/s and >= 50x")
     print(json.dumps({"bench": "fusion_speed", "frames": FRAMES, "frames_per_s": round(frames_per_s, 1),

@@ -30,7 +30,7 @@ Every figure is measured here with the smplx package's forward pass (independent
   from a sloping floor (see ``core.grounding.pipeline``); this row shows what is left without it;
 * held-out seeds 10-19 (never used to choose any setting): the same figures, reported next to the bench seeds.
 
-Run: ``.venv/bin/python bench/grounding.py``. Last line: one JSON object (DESIGN.md section 4).
+Run: ``.venv/bin/python bench/grounding.py``. Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -45,14 +45,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.body_model import load_body_model  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.model import load_body_model  # noqa: E402
+from core.body.posing import EXTRA_JOINT_ORDER  # noqa: E402
+from core.body.smplx_forward import smplx_forward  # noqa: E402
+from core.contracts.fused_file import FusedSequence  # noqa: E402
 from core.demo_data.grounding_noise import SlidingNoise  # noqa: E402
 from core.demo_data.grounding_takes import make_grounding_takes  # noqa: E402
-from core.fused_file import FusedSequence  # noqa: E402
 from core.grounding import GroundPlane, ground_sequence  # noqa: E402
-from core.smplx_forward import smplx_forward  # noqa: E402
-from core.validate.posing import EXTRA_JOINT_ORDER  # noqa: E402
 
 SEEDS = (0, 1, 2, 3, 4)
 HELD_OUT_SEEDS = tuple(range(10, 20))
@@ -167,7 +167,8 @@ def print_table(title: str, res: dict) -> None:
     print(f"pooled: skate {skate_raw:.2f} -> {skate_ours:.2f} mm/frame ({skate_ours / skate_raw:.3f}x, "
           f"target <= 0.2x); deepest point below the floor {deep['raw']:.1f} -> {deep['ours']:.1f} mm (target <= 5; "
           f"with the true plane {deep['true_plane']:.1f}; below the fitted floor the file records "
-          f"{deep['raw_fitted_floor']:.1f} -> {deep['ours_fitted_floor']:.1f}); contact F1 {res['f1']:.3f} (target >= 0.9); "
+          f"{deep['raw_fitted_floor']:.1f} -> {deep['ours_fitted_floor']:.1f}); "
+          f"contact F1 {res['f1']:.3f} (target >= 0.9); "
           f"MPJPE {mpjpe_raw:.1f} -> {mpjpe_ours:.1f} mm, cost {res['cost']:+.2f} % (target <= 2); "
           f"false lock frames {res['false_lock']} (target 0; floating {res['false_by_take']['floating']}, "
           f"seated {res['false_by_take']['seated']}); "

@@ -3,7 +3,7 @@
 Times the animation writing of an import (rotations of 55 bones, root translation and expression weights) at
 1,000 and 10,000 frames, and the naive loop on 1,000 frames (it costs ~10 s per 1,000 frames). Also reports the
 whole operator (file read, model, rig, mesh, shape keys, animation, camera) at 10,000 frames.
-Run: ``.venv/bin/python bench/import_speed.py``. Last line: one JSON object (DESIGN.md section 4).
+Run: ``.venv/bin/python bench/import_speed.py``. Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
 import blender_addon  # noqa: E402
-from blender_addon import importer  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
-from core.demo_motion import make_demo_sequence  # noqa: E402
-from core.fused_file import write_fused  # noqa: E402
-from core.skeleton import JOINT_NAMES  # noqa: E402
+from blender_addon.importing import importer  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.skeleton import JOINT_NAMES  # noqa: E402
+from core.contracts.fused_file import write_fused  # noqa: E402
+from core.demo_data.motion import make_demo_sequence  # noqa: E402
 
 
 def fresh_scene() -> None:

@@ -30,7 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.builtin_model import ensure_builtin_model  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
 from core.demo_data import write_demo_data  # noqa: E402
 from core.io import read_body, read_face, read_hands  # noqa: E402
 

@@ -25,10 +25,10 @@ import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
 import blender_addon  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
-from core.demo_motion import make_demo_sequence  # noqa: E402
-from core.fused_file import read_fused, write_fused  # noqa: E402
-from core.pose_correctives import pose_feature  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.correctives import pose_feature  # noqa: E402
+from core.contracts.fused_file import read_fused, write_fused  # noqa: E402
+from core.demo_data.motion import make_demo_sequence  # noqa: E402
 
 FRAMES = 240
 PASSES = 2

@@ -14,7 +14,7 @@ Measured side by side in this run, each the best of several interleaved repetiti
 * for reference, numpy LBS (the path Blender uses) of the penetration test's query vertices and of the full mesh,
   and ``run_checks`` end to end.
 
-Run: ``.venv/bin/python bench/validate_speed.py``. Last line: one JSON object (DESIGN.md section 4).
+Run: ``.venv/bin/python bench/validate_speed.py``. Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -24,18 +24,17 @@ import sys
 import time
 from pathlib import Path
 
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from core.body_model import load_body_model  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.model import load_body_model  # noqa: E402
+from core.body.posing import pose_skeleton, skin_vertices  # noqa: E402
 from core.validate.faults import clean_take  # noqa: E402
 from core.validate.mesh_eval import MeshEvaluator, lbs_flops_per_frame, prefer_passive_openmp  # noqa: E402
 from core.validate.penetration import fit_body_parts  # noqa: E402
-from core.validate.posing import pose_skeleton, skin_vertices  # noqa: E402
 from core.validate.run import run_checks  # noqa: E402
 
 FRAMES = 512

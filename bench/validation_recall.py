@@ -13,7 +13,7 @@ validated again, and MPJPE (22 body joints, root-aligned) to the ground truth is
 Seams are measured on really fused takes: the demo estimator outputs (SMPLer-X, EMOCA, WiLoR; mannequin) are fused
 with the hand expert's right wrist turned 150 deg on three frames, and the seam check (body vs expert at the
 wrists and head) must flag exactly those frames plus the demo's body-outlier frame.
-Run: ``.venv/bin/python bench/validation_recall.py``. Last line: one JSON object (DESIGN.md section 4).
+Run: ``.venv/bin/python bench/validation_recall.py``. Last line: one JSON object (docs/ARCHITECTURE.md, section 8).
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.body_model import load_body_model  # noqa: E402
-from core.builtin_model import ensure_builtin_model  # noqa: E402
+from core.body.builtin import ensure_builtin_model  # noqa: E402
+from core.body.model import load_body_model  # noqa: E402
 from core.validate import fixes  # noqa: E402
 from core.validate.faults import fault_suite  # noqa: E402
 from core.validate.run import run_checks  # noqa: E402

@@ -8,8 +8,11 @@ from typing import Optional, Union
 
 import bpy
 
-from . import lighting, materials, render_presets
-from . import plate as plate_mod
+from .common import plate as plate_mod
+from .common.avatar import body_mesh_of, is_avatar
+from .shots import lighting, materials, render_presets
+
+__all__ = ["run_demo", "render_headless"]
 
 
 def _register_once() -> None:
@@ -65,10 +68,9 @@ def run_demo(fused_path: Union[str, Path], model_path: Union[str, Path], out_dir
 
 
 def _avatar_parts(scene: bpy.types.Scene) -> tuple[Optional[bpy.types.Object], Optional[bpy.types.Object]]:
-    """(armature, mesh) of the first imported avatar in ``scene``, or Nones."""
-    arm = next((ob for ob in scene.objects if ob.type == "ARMATURE" and "smplx_fusion_source" in ob), None)
-    mesh = next((ob for ob in arm.children if ob.type == "MESH"), None) if arm is not None else None
-    return arm, mesh
+    """(armature, body mesh) of the first imported avatar in ``scene``, or Nones."""
+    arm = next((ob for ob in scene.objects if is_avatar(ob)), None)
+    return arm, body_mesh_of(arm) if arm is not None else None
 
 
 def render_headless(out_dir: Union[str, Path], fused: Optional[Union[str, Path]] = None, model: str = "builtin",
@@ -87,10 +89,10 @@ def render_headless(out_dir: Union[str, Path], fused: Optional[Union[str, Path]]
     scene's current frame renders. Raises FusionError on bad input (exit code 2 on the command line).
     """
     from .core.errors import FusionError
-    from .importer import import_fused_file
+    from .importing.importer import import_fused_file
     from .preferences import builtin_model_cache_dir
-    from .render_ops import ShotRequest, render_shots
-    from .shot_plan import frames_for
+    from .shots.render import ShotRequest, render_shots
+    from .shots.shot_plan import frames_for
 
     if (fused is None) == (blend is None):
         raise FusionError("give either a fused file or a .blend", field="--fused/--blend")

@@ -5,7 +5,9 @@ from typing import Optional
 
 import bpy
 
-from .core.builtin_model import default_cache_dir
+from .core.body.builtin import default_cache_dir
+
+__all__ = ["ADDON_ID", "SMPLXFusionPreferences", "get_preferences", "builtin_model_cache_dir"]
 
 ADDON_ID = __package__
 
@@ -43,4 +45,3 @@ def builtin_model_cache_dir() -> str:
         return bpy.utils.extension_path_user(ADDON_ID, path="models", create=True)
     except (ValueError, TypeError, KeyError):  # registered as a plain module, not as an extension
         return str(default_cache_dir())
-

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .errors import FusionError
-from .expression_command import add_fuse_arguments
+from .fusion.expression.command import add_fuse_arguments
 
 Handler = Callable[[argparse.Namespace], int]
-_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.expression_command",
+_PLUGIN_COMMANDS = ("core.camera.command", "core.validate.command", "core.fusion.expression.command",
                     "core.grounding.command")
 
 
@@ -36,8 +36,8 @@ def _cmd_make_model(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_amass(args: argparse.Namespace) -> int:
-    from .amass_export import write_amass
-    from .fused_file import read_fused
+    from .contracts.fused_file import read_fused
+    from .export.amass import write_amass
 
     seq = read_fused(args.fused)
     print(write_amass(args.out, seq))
@@ -45,7 +45,7 @@ def _cmd_export_amass(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .fused_file import read_fused
+    from .contracts.fused_file import read_fused
 
     seq = read_fused(args.fused)
     summary = {"frames": seq.num_frames, "fps": seq.fps, "gender": seq.gender,
@@ -58,7 +58,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo_data(args: argparse.Namespace) -> int:
-    from .builtin_model import resolve_model
+    from .body.builtin import resolve_model
     from .demo_data import write_demo_data
 
     model_file = resolve_model(args.model, "neutral")
@@ -78,7 +78,7 @@ def _cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_fuse(args: argparse.Namespace) -> int:
-    from .fuse_command import run_fuse
+    from .fusion.command import run_fuse
 
     return run_fuse(args)
 

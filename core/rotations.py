@@ -117,3 +117,31 @@ def mirror_axis_angle_x(axis_angle: np.ndarray) -> np.ndarray:
     aa = np.array(axis_angle, dtype=np.float64, copy=True)
     aa[..., 1:] *= -1.0
     return aa
+
+
+def rodrigues_matrix(axis_angle: np.ndarray) -> np.ndarray:
+    """One axis-angle vector (3,) -> its (3, 3) rotation matrix by Rodrigues' formula,
+    ``I + sin(t) K + (1 - cos(t)) K^2`` (K the cross-product matrix of the unit axis; the identity below 1e-15 rad).
+
+    The same rotation as :func:`axis_angle_to_matrix`, rounded differently (a few 1e-16): the built-in anny model's
+    repose (:mod:`core.anny_model.repose`) uses this closed form, and its published arrays are pinned to those bits.
+    """
+    theta = float(np.linalg.norm(axis_angle))
+    if theta < 1e-15:
+        return np.eye(3)
+    k = axis_angle / theta
+    K = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    return np.eye(3) + np.sin(theta) * K + (1.0 - np.cos(theta)) * (K @ K)
+
+
+def rodrigues_axis_angle(matrix: np.ndarray) -> np.ndarray:
+    """One rotation matrix (3, 3) -> its axis-angle vector (3,), angle in [0, pi), the inverse of
+    :func:`rodrigues_matrix` through the trace (zero below 1e-12 rad; not for angles near pi, where
+    :func:`matrix_to_axis_angle` is the stable choice). Kept for the anny model's pinned bits, as above."""
+    c = np.clip((np.trace(matrix) - 1.0) / 2.0, -1.0, 1.0)
+    theta = np.arccos(c)
+    if theta < 1e-12:
+        return np.zeros(3)
+    v = np.array([matrix[2, 1] - matrix[1, 2], matrix[0, 2] - matrix[2, 0], matrix[1, 0] - matrix[0, 1]])
+    return v / (2.0 * np.sin(theta)) * theta
+

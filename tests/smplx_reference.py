@@ -1,13 +1,13 @@
 """The independent implementation the rig is checked against: the smplx package's forward pass
-(``core.smplx_forward``, which wraps ``smplx.SMPLX`` and nothing of the add-on)."""
+(``core.body.smplx_forward``, which wraps ``smplx.SMPLX`` and nothing of the add-on)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from core.fused_file import FusedSequence
-from core.smplx_forward import smplx_forward
+from core.body.smplx_forward import smplx_forward
+from core.contracts.fused_file import FusedSequence
 
 
 def smplx_vertices(model_file: Path, seq: FusedSequence, frames: np.ndarray | None = None) -> np.ndarray:

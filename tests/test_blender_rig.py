@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
-from core.skeleton import JOINT_NAMES
+from core.body.skeleton import JOINT_NAMES
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 from tests.smplx_reference import smplx_vertices
 
 TOLERANCE_M = 1e-4
@@ -37,7 +37,7 @@ def random_sequence(num_frames: int = 12, seed: int = 0):
 
 def evaluated_vertices_camera_frame(bpy, mesh_obj, frame: int) -> np.ndarray:
     """Blender-evaluated world vertices at ``frame``, mapped back to the OpenCV camera frame."""
-    from blender_addon.axes import blender_to_camera
+    from blender_addon.common.axes import blender_to_camera
 
     bpy.context.scene.frame_set(frame)
     depsgraph = bpy.context.evaluated_depsgraph_get()
@@ -185,7 +185,7 @@ def test_camera_projects_like_the_pinhole(blender, tmp_path, model_path):
     from bpy_extras.object_utils import world_to_camera_view
     from mathutils import Vector
 
-    from blender_addon.axes import camera_to_blender
+    from blender_addon.common.axes import camera_to_blender
 
     seq = make_demo_sequence(num_frames=2)
     seq.camera_K = np.array([[820.0, 0.0, 352.7], [0.0, 820.0, 221.3], [0.0, 0.0, 1.0]])

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from core.body_model import load_body_model, resolve_model_file
-from core.builtin_model import resolve_model
+from core.body.builtin import resolve_model
+from core.body.model import load_body_model, resolve_model_file
+from core.body.skeleton import PARENTS
 from core.errors import ModelFileError
-from core.skeleton import PARENTS
 
 
 def test_loads_v11_npz(model_path):
@@ -71,7 +71,8 @@ def test_joints_match_smplx_rest(model_path):
     layer = smplx.SMPLX(model_path=str(model_path), use_pca=False, flat_hand_mean=True).double()
     with torch.no_grad():
         out = layer(betas=torch.tensor(betas[None]), expression=torch.tensor(expr[None]))
-    np.testing.assert_allclose(model.rest_joints(betas, expr), out.joints[0, :55].numpy(), atol=1e-6)  # smplx stores float32
+    # smplx stores float32
+    np.testing.assert_allclose(model.rest_joints(betas, expr), out.joints[0, :55].numpy(), atol=1e-6)
     shift = model.expression_joint_offsets(expr[None])[0]
     np.testing.assert_allclose(model.rest_joints(betas) + shift, model.rest_joints(betas, expr), atol=1e-12)
 
@@ -115,7 +116,7 @@ def test_unreadable_files(tmp_path):
 
 
 def test_builtin_model_resolution(tmp_path):
-    from core.builtin_model import BUILTIN_NAMES
+    from core.body.builtin import BUILTIN_NAMES
 
     path = resolve_model("mannequin", "female", cache_dir=tmp_path)
     assert path.name == "SMPLX_FEMALE.npz" and path.is_file() and "mannequin" in str(path)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 
 
 def test_demo_renders_the_avatar(blender, tmp_path, model_path):

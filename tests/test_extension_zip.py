@@ -9,9 +9,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from core.builtin_model import BUILTIN_REVISIONS
+from core.body.builtin import BUILTIN_REVISIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,8 +18,8 @@ def test_zip_layout(extension_zip):
     assert extension_zip.name.startswith("smplx_fusion-") and extension_zip.suffix == ".zip"
     with zipfile.ZipFile(extension_zip) as zf:
         names = set(zf.namelist())
-    assert {"blender_manifest.toml", "__init__.py", "operators.py", "core/__init__.py",
-            "core/body_model.py", "core/mannequin/__init__.py",
+    assert {"blender_manifest.toml", "__init__.py", "importing/ops.py", "core/__init__.py",
+            "core/body/model.py", "core/mannequin/__init__.py",
             f"core/bundled_models/{BUILTIN_REVISIONS['anny']}/SMPLX_NEUTRAL.npz"} <= names
     assert not any("__pycache__" in n for n in names)
     # relative imports only: nothing in the add-on imports the top-level name ``core``
@@ -34,8 +32,8 @@ def test_zip_layout(extension_zip):
 
 def test_installs_enables_and_imports(extension_zip, tmp_path, model_path):
     """Fresh HOME, package_install_files(enable_on_install=True), then the import operator on a demo take."""
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.contracts.fused_file import write_fused
+    from core.demo_data.motion import make_demo_sequence
 
     fused = write_fused(tmp_path / "take.fused.npz", make_demo_sequence(num_frames=6))
     home = tmp_path / "home"

@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from core.amass_export import fused_to_amass, write_amass
-from core.demo_motion import make_demo_sequence
+from core.contracts.fused_file import SCHEMA, read_fused, write_fused
+from core.demo_data.motion import make_demo_sequence
 from core.errors import FusedFileError
-from core.fused_file import SCHEMA, read_fused, write_fused
+from core.export.amass import fused_to_amass, write_amass
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_round_trip(tmp_path, seq):
                  "right_hand_pose", "transl", "camera_K", "image_size", "part_confidence", "valid"):
         np.testing.assert_array_equal(getattr(back, name), getattr(seq, name), err_msg=name)
     assert back.fps == seq.fps and back.gender == "neutral" and back.model_variant == "procedural"
-    assert json.loads(back.provenance)["source"] == "core.demo_motion"
+    assert json.loads(back.provenance)["source"] == "core.demo_data.motion"
     assert back.full_pose().shape == (20, 55, 3)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 
 
 def id_snapshot(bpy) -> set[tuple[str, str]]:
@@ -67,7 +67,7 @@ def test_bad_model_reports_key_and_leaves_scene(blender, tmp_path, model_path, d
 def test_failure_halfway_rolls_back_everything(blender, model_path, demo_file, monkeypatch):
     """A crash after the armature, mesh and action exist still leaves no orphan data-blocks behind."""
     bpy = blender
-    from blender_addon import camera_builder
+    from blender_addon.common import camera_builder
 
     def explode(*args, **kwargs):
         raise ValueError("simulated crash while building the camera")

@@ -1,17 +1,16 @@
 """The licence-free mannequin: file layout, mesh validity, anatomy, and smplx compatibility."""
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from core.body.skeleton import JOINT_INDEX as JI
+from core.body.skeleton import JOINT_NAMES, NUM_VERTICES, PARENTS, SMPLX_EXTRA_VERTEX_IDS, kintree_table
 from core.mannequin import build_mannequin, write_mannequin, write_mannequin_set
 from core.mannequin.blendshapes import BETAS, EXPRESSIONS
 from core.mannequin.handpose import MIRROR_AXIS_ANGLE
-from core.skeleton import JOINT_INDEX as JI
-from core.skeleton import JOINT_NAMES, NUM_VERTICES, PARENTS, SMPLX_EXTRA_VERTEX_IDS, kintree_table
 
 EXPECTED = {
     "v_template": ((NUM_VERTICES, 3), np.float64),

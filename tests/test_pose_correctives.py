@@ -3,8 +3,8 @@ import numpy as np
 import torch
 from smplx.lbs import batch_rodrigues
 
-from core.body_model import load_body_model
-from core.pose_correctives import compact_basis, full_basis, pose_feature
+from core.body.correctives import compact_basis, full_basis, pose_feature
+from core.body.model import load_body_model
 
 
 def test_pose_feature_matches_smplx():

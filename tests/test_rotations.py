@@ -66,3 +66,12 @@ def test_axis_angle_to_quaternion_and_product(rotvecs):
                                          rotations.axis_angle_to_quaternion_wxyz(b))
     ref = (Rotation.from_rotvec(a) * Rotation.from_rotvec(b)).as_matrix()
     np.testing.assert_allclose(rotations.quaternion_wxyz_to_matrix(prod), ref, atol=1e-12)
+
+
+def test_one_rotation_rodrigues_forms_match_scipy(rotvecs):
+    vecs = rotvecs.reshape(-1, 3)
+    mats = np.stack([rotations.rodrigues_matrix(v) for v in vecs])
+    np.testing.assert_allclose(mats, Rotation.from_rotvec(vecs).as_matrix(), atol=1e-12)
+    away_from_pi = np.linalg.norm(vecs, axis=-1) < np.pi - 1e-3
+    back = np.stack([rotations.rodrigues_axis_angle(m) for m in mats[away_from_pi]])
+    np.testing.assert_allclose(back, vecs[away_from_pi], atol=1e-7)

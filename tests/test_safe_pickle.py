@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse
 
 from core.errors import UnsafePickleError
-from core.safe_pickle import load_pickle, loads_pickle
+from core.fileio.safe_pickle import load_pickle, loads_pickle
 
 
 class _SystemPayload:

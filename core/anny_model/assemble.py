@@ -5,7 +5,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, NUM_POSE_BASIS, kintree_table
+from ..body.skeleton import JOINT_INDEX, NUM_POSE_BASIS, kintree_table
 from .assets import AnnyAssets, load_assets
 from .expressions import expression_directions, face_unit_names, used_units
 from .hands import MIRROR, hand_mean, left_hand_components

@@ -13,7 +13,7 @@ matters. Jaw opening, jaw sideways/forward motion and gaze are *not* expressions
 eye joints (``jaw_pose``, ``leye_pose``, ``reye_pose``), exactly as in SMPL-X, so the units jawOpen, jawLeft,
 jawRight, jawForward, mouthClose, eyeLook* and tongueOut are unused by the components. All 52 units are also
 stored as they are in the model file (``faceunits`` (V, 3, 52) float32, metres per unit, and ``faceunit_names``),
-where the ARKit export (``core/arkit_export.py``) finds them.
+where the ARKit export (``core/export/arkit.py``) finds them.
 """
 from __future__ import annotations
 

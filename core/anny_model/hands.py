@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
-from .repose import matrix_axis_angle
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
+from ..rotations import rodrigues_axis_angle
 
 HAND_DIGITS = ("index", "middle", "pinky", "ring", "thumb")    # SMPL-X's order of the hand joints
 #: Mirror of an axis-angle vector through the x = 0 plane, tiled over the 15 hand joints.
@@ -33,7 +33,7 @@ def hand_mean(rotations: np.ndarray, side: str) -> np.ndarray:
     for name in hand_joint_names(side):
         j = JOINT_INDEX[name]
         p = PARENTS[j]
-        out.append(matrix_axis_angle(rotations[p] @ rotations[j].T))
+        out.append(rodrigues_axis_angle(rotations[p] @ rotations[j].T))
     return np.concatenate(out)
 
 

@@ -5,7 +5,8 @@ Everything here is measured on the mesh itself, with a few rules a person can ch
 * the midline profile (vertices on x = 0) gives the nose tip, the subnasale, the lips and the chin; the mouth
   slit is where a lower-lip vertex facing up meets an upper-lip vertex facing down;
 * the slit (lip vertices facing straight up or down near that height) gives the mouth corners;
-* the eye opening is where rays from straight in front meet the eyeball first (a 0.5 mm grid, refined by 0.05 mm line scans); its
+* the eye opening is where rays from straight in front meet the eyeball first (a 0.5 mm grid, refined by 0.05 mm line
+  scans); its
   ends are the eye corners and its top and bottom edges the lid margins;
 * the eyebrows are where MakeHuman's "browDown" face units move the skin most;
 * the jaw contour is the frontal silhouette of the cheeks from the height of the outer eye corners down to the
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
+from ..body.skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
 from .rig_mapping import DIGITS_MH
 
 NUM_CONTOUR = 17
@@ -257,7 +258,7 @@ def eye_opening(view: TemplateView, side: str) -> np.ndarray:
 # ---------------------------------------------------------------------------------------- special vertices
 
 def special_vertices(view: TemplateView, anchors: FaceAnchors) -> dict[str, int]:
-    """Model-space vertex id for every key of :data:`core.skeleton.SMPLX_EXTRA_VERTEX_IDS`."""
+    """Model-space vertex id for every key of :data:`core.body.skeleton.SMPLX_EXTRA_VERTEX_IDS`."""
     V = view.vertices
     nb = view.body_count
     body = np.arange(V.shape[0]) < nb
@@ -317,7 +318,7 @@ def _vertex_landmark(tris: np.ndarray, vertex: int) -> tuple[int, np.ndarray]:
 
 def static_landmarks(view: TemplateView, anchors: FaceAnchors) -> tuple[np.ndarray, np.ndarray]:
     """``lmk_faces_idx`` (51,) int64 and ``lmk_bary_coords`` (51, 3): iBUG points 17..67 on the skin."""
-    V, tris = view.vertices, view.tris
+    V = view.vertices
     head_tris = _head_skin_tris(view)
     points: list[tuple[str, object]] = []          # ("v", vertex id) or ("r", (x, y)): a ray from the front
 
@@ -442,14 +443,14 @@ def contour_landmarks(view: TemplateView, anchors: FaceAnchors) -> tuple[np.ndar
         outline["left"].append(int(band[np.argmax(V[band, 0])]))
     # the jaw between the mouth-level silhouette points and the chin: a plane section, cast from outside
     R, L, G = V[outline["right"][-1]], V[outline["left"][-1]], V[anchors.gnathion]
-    O = (R + L + G) / 3.0
+    centre = (R + L + G) / 3.0
     jaw: dict[str, list[tuple[str, object]]] = {"right": [], "left": []}
     for side, P in (("right", R), ("left", L)):
-        u0, u1 = (P - O) / np.linalg.norm(P - O), (G - O) / np.linalg.norm(G - O)
+        u0, u1 = (P - centre) / np.linalg.norm(P - centre), (G - centre) / np.linalg.norm(G - centre)
         for t in (0.25, 0.5, 0.75):
             d = (1.0 - t) * u0 + t * u1
             d /= np.linalg.norm(d)
-            hit, bary = cast_rays((O + 0.3 * d)[None], -d[None], V, view.tris, head_tris)
+            hit, bary = cast_rays((centre + 0.3 * d)[None], -d[None], V, view.tris, head_tris)
             if hit[0] < 0:
                 raise RuntimeError("a jaw contour ray missed the face")
             jaw[side].append(("h", (int(hit[0]), bary[0])))

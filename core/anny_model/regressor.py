@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-from ..skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
+from ..body.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
 
 #: Residual scale: one unit of the least-squares residual is this many metres.
 _RESIDUAL_M = 1e-3

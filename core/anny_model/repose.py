@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
+from ..body.skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
+from ..rotations import rodrigues_axis_angle, rodrigues_matrix
 
 FINGERS = ("index", "middle", "ring", "pinky")
 #: Share of the arm lift given to the collar bone.
@@ -51,32 +52,12 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if c > 0:
             return np.eye(3)
         raise ValueError("opposite directions: the rotation is not unique")
-    return axis_angle_matrix(axis / s * np.arctan2(s, c))
-
-
-def axis_angle_matrix(aa: np.ndarray) -> np.ndarray:
-    """(3, 3) rotation matrix of an axis-angle vector (3,) (Rodrigues)."""
-    theta = float(np.linalg.norm(aa))
-    if theta < 1e-15:
-        return np.eye(3)
-    k = aa / theta
-    K = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
-    return np.eye(3) + np.sin(theta) * K + (1.0 - np.cos(theta)) * (K @ K)
-
-
-def matrix_axis_angle(R: np.ndarray) -> np.ndarray:
-    """Axis-angle vector (3,) of a rotation matrix (3, 3), angle in [0, pi)."""
-    c = np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)
-    theta = np.arccos(c)
-    if theta < 1e-12:
-        return np.zeros(3)
-    v = np.array([R[2, 1] - R[1, 2], R[0, 2] - R[2, 0], R[1, 0] - R[0, 1]])
-    return v / (2.0 * np.sin(theta)) * theta
+    return rodrigues_matrix(axis / s * np.arctan2(s, c))
 
 
 def twist_angle(R: np.ndarray, axis: np.ndarray) -> float:
     """Signed angle of the twist part of ``R`` (3, 3) about the unit ``axis`` (swing-twist decomposition)."""
-    aa = matrix_axis_angle(R)
+    aa = rodrigues_axis_angle(R)
     theta = np.linalg.norm(aa)
     if theta < 1e-12:
         return 0.0
@@ -116,8 +97,8 @@ def tpose_rotations(joints: np.ndarray, tips: dict[str, np.ndarray]) -> np.ndarr
         # arm lift: part at the collar, the rest at the shoulder, so that the upper arm ends on +-X
         upper = J[f"{side}_elbow"] - J[f"{side}_shoulder"]
         lift = rotation_between(upper, out)
-        lift_aa = matrix_axis_angle(lift)
-        put(f"{side}_collar", axis_angle_matrix(COLLAR_SHARE * lift_aa))
+        lift_aa = rodrigues_axis_angle(lift)
+        put(f"{side}_collar", rodrigues_matrix(COLLAR_SHARE * lift_aa))
         put(f"{side}_shoulder", lift)
         # straighten the elbow
         fore = lift @ (J[f"{side}_wrist"] - J[f"{side}_elbow"])
@@ -126,7 +107,7 @@ def tpose_rotations(joints: np.ndarray, tips: dict[str, np.ndarray]) -> np.ndarr
         target = np.column_stack([out, [0.0, 0.0, 1.0], np.cross(out, [0.0, 0.0, 1.0])])
         wrist = target @ hand_frame(joints, side).T
         tau = twist_angle(wrist @ elbow.T, out)
-        elbow = axis_angle_matrix(out * ELBOW_TWIST_SHARE * tau) @ elbow
+        elbow = rodrigues_matrix(out * ELBOW_TWIST_SHARE * tau) @ elbow
         put(f"{side}_elbow", elbow)
         put(f"{side}_wrist", wrist)
         # fingers flat in the palm plane, keeping their splay
@@ -148,7 +129,7 @@ def tpose_rotations(joints: np.ndarray, tips: dict[str, np.ndarray]) -> np.ndarr
         horizontal = _unit(np.array([current[0], 0.0, current[2]]))
         elevation = np.deg2rad(THUMB_ELEVATION_DEG)
         direction = np.cos(elevation) * horizontal + np.array([0.0, np.sin(elevation), 0.0])
-        half = axis_angle_matrix(0.5 * matrix_axis_angle(rotation_between(current, direction)))
+        half = rodrigues_matrix(0.5 * rodrigues_axis_angle(rotation_between(current, direction)))
         parent = half @ wrist
         put(names[0], parent)
         for k in (1, 2):

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 from .assets import AnnyAssets, BaseMesh
 
 DIGITS_MH: dict[str, int] = {"thumb": 1, "index": 2, "middle": 3, "ring": 4, "pinky": 5}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX
+from ..body.skeleton import JOINT_INDEX
 from .assets import AnnyAssets
 from .macro import MacroParameters, sample_population, target_weights
 from .repose import Repose, tpose_rotations

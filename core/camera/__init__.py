@@ -1,23 +1,37 @@
 """One consistent camera for a fused sequence: crop-camera conversions, 2D evidence and the camera fit.
 
 Modules (data flows one way, top to bottom):
-- ``conversions``: the estimators' crop cameras to the full frame, weak perspective to perspective, principal
-  point, resolution changes (numpy, every formula pinned by a test against a hand-computed case);
-- ``blender_camera``: pinhole intrinsics to Blender camera settings, and the OpenCV / Blender camera frames
-  (numpy, bpy-free, so Blender's own Python runs it);
-- ``points``: the fused sequence's 3D points the camera must reproject (body joints, hand keypoints, face);
-- ``evidence``: the 2D evidence implied by each estimator's crop camera (body, hands, face);
-- ``footage``: footage metadata (image size, focal length) from a frames folder or a JSON sidecar;
-- ``fit``: one focal length and per-frame translations (grid search, then L-BFGS with torch autograd);
-- ``pose_refine``: the focal, translations and small body-pose corrections fitted together against 2D keypoints
-  (torch autograd; ``fit-camera --keypoints2d`` runs it by default);
-- ``command``: the ``fit-camera`` sub-command of the core's command line.
 
-Only ``fit`` and ``pose_refine`` need torch, and it imports it inside its functions: importing this package (and everything above
-``fit``) works with numpy alone, as inside Blender.
+* :mod:`.errors`          :class:`CameraError`, a ``FusionError`` naming the file and field;
+* :mod:`.conversions`     the estimators' crop cameras to the full frame, weak perspective to perspective,
+                          principal point, resolution changes (numpy, every formula pinned by a test against a
+                          hand-computed case);
+* :mod:`.blender_camera`  pinhole intrinsics to Blender camera settings (:func:`blender_camera_settings`), and the
+                          OpenCV / Blender camera frames (numpy, bpy-free, so Blender's own Python runs it);
+* :mod:`.footage`         footage metadata (image size, focal length) from a frames folder or a JSON sidecar
+                          (:func:`read_footage`);
+* :mod:`.points`          the fused sequence's 3D points the camera must reproject (body joints, hand keypoints,
+                          face);
+* :mod:`.keypoints2d`     a 2D detector's keypoints as evidence (:func:`read_keypoints2d`);
+* :mod:`.evidence`        the 2D evidence implied by each estimator's crop camera (body, hands, face);
+* :mod:`.result`          what a fit produces and how it enters a fused file (reprojection errors);
+* :mod:`.fit`             one focal length and per-frame translations (grid search, then L-BFGS with torch
+                          autograd);
+* :mod:`.pose_refine`     the focal, translations and small body-pose corrections fitted together against 2D
+                          keypoints (torch autograd; ``fit-camera --keypoints2d`` runs it by default);
+* :mod:`.fit_fused`       a fused file in, the fitted camera written into it (:func:`fit_fused_file`);
+* :mod:`.command`         the ``fit-camera`` sub-command of the core's command line (not imported here).
+
+Only ``fit`` and ``pose_refine`` need torch, and they import it inside their functions: importing this package
+works with numpy alone, as inside Blender.
 """
 from __future__ import annotations
 
+from .blender_camera import BlenderCameraSettings, blender_camera_settings
 from .errors import CameraError
+from .fit_fused import FitOutcome, FitRequest, fit_fused_file
+from .footage import FootageInfo, read_footage
+from .keypoints2d import Keypoints2D, read_keypoints2d, write_keypoints2d
 
-__all__ = ["CameraError"]
+__all__ = ["CameraError", "BlenderCameraSettings", "blender_camera_settings", "FootageInfo", "read_footage",
+           "Keypoints2D", "read_keypoints2d", "write_keypoints2d", "FitRequest", "FitOutcome", "fit_fused_file"]

@@ -15,8 +15,9 @@ Blender camera (checked against ``bpy_extras.object_utils.world_to_camera_view``
 Frames: OpenCV camera coordinates are (x right, y down, z forward); Blender's camera looks down its local -Z
 with +Y up, so a point ``p_cv`` is ``diag(1, -1, -1) p_cv`` in the Blender camera object's local frame
 (:data:`OPENCV_TO_BLENDER_CAMERA`). The footage camera object sits at the world origin rotated +90 degrees about X
-(``blender_addon.axes.CAMERA_OBJECT_EULER``), and ``Rx(90) diag(1, -1, -1)`` is exactly the fused file's camera to
-Blender world map (``blender_addon.axes.CAMERA_TO_BLENDER``).
+(``blender_addon.common.axes.CAMERA_OBJECT_EULER``), and ``Rx(90) diag(1, -1, -1)`` is exactly the fused file's
+camera to
+Blender world map (``blender_addon.common.axes.CAMERA_TO_BLENDER``).
 """
 from __future__ import annotations
 

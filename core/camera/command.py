@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..stage_progress import StageProgress
+from ..progress import StageProgress
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,8 +48,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--refine-pose", action=argparse.BooleanOptionalAction, default=None,
                    help="also refine the body pose (global orient + 21 body joints, small corrections near the fused "
                         "pose, bone lengths kept) with the focal and translations against the 2D keypoints, and "
-                        "write the refined pose. ON BY DEFAULT WITH --keypoints2d (the fused pose's errors otherwise bias "
-                        "the focal: bench/camera_fit.py measures focal_rel_err against focal_rel_err_no_refine); "
+                        "write the refined pose. ON BY DEFAULT WITH --keypoints2d (the fused pose's errors "
+                        "otherwise bias the focal: bench/camera_fit.py measures focal_rel_err against "
+                        "focal_rel_err_no_refine); "
                         "--no-refine-pose keeps the fused pose. Refused without --keypoints2d: the crop cameras "
                         "carry no perspective to refine against")
     p.add_argument("--refine-joints", default="body", choices=("body", "body+hands"),

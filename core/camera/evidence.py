@@ -26,14 +26,20 @@ from typing import Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..estimates import BodyEstimate, FaceEstimate, HandDetections
-from ..fused_file import FusedSequence
+from ..body.model import BodyModel
+from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
+from ..contracts.fused_file import FusedSequence
 from ..fusion.hands import assign_hands, hand_pose_to_flat
-from .conversions import (check_image_size, emoca_face_position, intrinsics_matrix, project, wilor_crop_to_full,
-                          wilor_full_focal)
+from .conversions import (
+    check_image_size,
+    emoca_face_position,
+    intrinsics_matrix,
+    project,
+    wilor_crop_to_full,
+    wilor_full_focal,
+)
 from .errors import CameraError
-from .keypoints2d import Keypoints2D, keypoints_as_points
+from .keypoints2d import Keypoints2D, frame_rows, keypoints_as_points
 from .points import NUM_POINTS, POINT_GROUPS, ModelPoints, posed_points
 
 GROUP_WEIGHTS: dict[str, float] = {"body": 1.0, "left_hand": 0.5, "right_hand": 0.5, "face": 0.25}
@@ -65,14 +71,6 @@ class Evidence:
     def frames_with_evidence(self) -> np.ndarray:
         """(T,) bool: frames with at least one weighted point."""
         return (self.weight > 0).any(axis=1)
-
-
-def frame_rows(frame_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the sorted ``frame_ids`` (T,) holding each of ``ids`` (N,): ``(row (N,), matched (N,) bool)``."""
-    frame_ids = np.asarray(frame_ids, dtype=np.int64)
-    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-    row = np.clip(np.searchsorted(frame_ids, ids), 0, max(frame_ids.shape[0] - 1, 0))
-    return row, frame_ids[row] == ids
 
 
 def fused_camera_evidence(seq: FusedSequence, points: ModelPoints) -> np.ndarray:
@@ -120,7 +118,8 @@ def hand_crop_evidence(hands: HandDetections, frame_ids: np.ndarray, image_size:
     """Each hand expert's keypoints through its own full-image camera.
 
     Args:
-        hands: the detections (rotations and ``pred_cam`` as predicted, see :class:`core.estimates.HandDetections`).
+        hands: the detections (rotations and ``pred_cam`` as predicted, see
+            :class:`core.contracts.estimates.HandDetections`).
         frame_ids: (T,) output frames; image_size: (W, H).
         wrist_px: (T, 2, 2) the body's projected (left, right) wrists, for the side assignment.
     Returns:
@@ -170,7 +169,8 @@ def face_crop_evidence(face: FaceEstimate, frame_ids: np.ndarray) -> tuple[np.nd
     t = int(np.asarray(frame_ids).size)
     uv = np.full((t, 2), np.nan)
     if face.bbox is None:
-        return uv, np.zeros(t, dtype=bool), "face: no face boxes given (EMOCA's save_codes keeps none); no face evidence"
+        return uv, np.zeros(t, dtype=bool), ("face: no face boxes given (EMOCA's save_codes keeps none); "
+                                             "no face evidence")
     n = int(np.asarray(face.frame_ids).size)
     bbox = np.asarray(face.bbox, dtype=np.float64).reshape(n, 4)
     cam = None if face.cam is None else np.asarray(face.cam, dtype=np.float64).reshape(n, 3)
@@ -277,5 +277,5 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
     return Evidence(uv=uv, weight=w, image_size=size, sources=sources, notes=notes)
 
 
-__all__ = ["GROUP_WEIGHTS", "Evidence", "frame_rows", "fused_camera_evidence", "body_crop_evidence",
+__all__ = ["GROUP_WEIGHTS", "Evidence", "fused_camera_evidence", "body_crop_evidence",
            "hand_crop_evidence", "face_crop_evidence", "sequence_frame_ids", "build_evidence"]

@@ -34,13 +34,12 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from .conversions import check_focal, check_image_size, check_range, convert_translation, intrinsics_matrix, \
-    principal_point as principal_point_of
+from .conversions import check_focal, check_image_size, check_range, convert_translation, intrinsics_matrix
+from .conversions import principal_point as principal_point_of
 from .errors import CameraError
 from .evidence import Evidence
 from .points import ModelPoints
 from .result import CameraFit, reprojection_errors
-
 
 #: How far a unit step of the optimised log-focal moves the image, relative to a frame's spread (conditioning).
 _FOCAL_UNIT = 0.02

@@ -17,8 +17,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from ..contracts.fused_file import FusedSequence, read_fused, write_fused
 from ..errors import FusionError
-from ..fused_file import FusedSequence, read_fused, write_fused
 from .conversions import check_focal, check_image_size, rescale_pixels
 from .evidence import build_evidence
 from .footage import FootageInfo, read_footage
@@ -107,8 +107,8 @@ def _inputs(request: FitRequest, seq: FusedSequence) -> dict[str, Any]:
 
 def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> FitOutcome:
     """Fit and write; see :class:`FitRequest`. Raises :class:`core.errors.FusionError` on bad input."""
-    from ..body_model import load_body_model
-    from ..builtin_model import resolve_model
+    from ..body.builtin import resolve_model
+    from ..body.model import load_body_model
     from ..io import read_body, read_face, read_hands
     from .fit import FitOptions, fit_camera
     from .keypoints2d import read_keypoints2d

@@ -27,8 +27,8 @@ from typing import Optional, Union
 
 import numpy as np
 
+from ..fileio.atomic_write import save_npz_atomic
 from ..fusion.hands import FINGERTIPS, SIDE_NAMES, openpose_hand_joint_indices
-from ..fused_file import save_npz_atomic
 from .conversions import check_image_size
 from .errors import CameraError
 from .points import NUM_POINTS, POINT_GROUPS
@@ -152,6 +152,14 @@ def write_keypoints2d(path: Union[str, Path], uv: np.ndarray, confidence: Option
     return save_npz_atomic(p, arrays)
 
 
+def frame_rows(frame_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the sorted ``frame_ids`` (T,) holding each of ``ids`` (N,): ``(row (N,), matched (N,) bool)``."""
+    frame_ids = np.asarray(frame_ids, dtype=np.int64)
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    row = np.clip(np.searchsorted(frame_ids, ids), 0, max(frame_ids.shape[0] - 1, 0))
+    return row, frame_ids[row] == ids
+
+
 def keypoints_as_points(keypoints: Keypoints2D, frame_ids: np.ndarray,
                         image_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The keypoints in the 65-point layout of :mod:`core.camera.points`, on the fused file's rows.
@@ -161,8 +169,6 @@ def keypoints_as_points(keypoints: Keypoints2D, frame_ids: np.ndarray,
     Returns:
         ``uv`` (T, 65, 2) pixels (NaN where none) and ``confidence`` (T, 65) (0 where none, e.g. the face point).
     """
-    from .evidence import frame_rows  # evidence imports this module's users; keep the import one-way at load
-
     ids = np.asarray(frame_ids, dtype=np.int64)
     t = ids.shape[0]
     src = point_sources()
@@ -179,4 +185,4 @@ def keypoints_as_points(keypoints: Keypoints2D, frame_ids: np.ndarray,
 
 
 __all__ = ["SMPLX_EXTRA_KEYPOINTS", "NUM_MODEL_JOINTS", "Keypoints2D", "point_sources", "read_keypoints2d",
-           "write_keypoints2d", "keypoints_as_points"]
+           "write_keypoints2d", "frame_rows", "keypoints_as_points"]

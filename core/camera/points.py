@@ -18,12 +18,12 @@ from typing import Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
+from ..body.model import BodyModel
+from ..body.skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
+from ..contracts.fused_file import FusedSequence
 from ..fusion import chains
 from ..fusion.hands import FINGERTIPS, SIDE_NAMES, openpose_hand_joint_indices
 from ..rotations import axis_angle_to_matrix
-from ..skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
 
 POINT_GROUPS: dict[str, slice] = {"body": slice(0, 22), "left_hand": slice(22, 43), "right_hand": slice(43, 64),
                                   "face": slice(64, 65)}

@@ -32,8 +32,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..body.skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from ..skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
 from . import fit
 from .conversions import intrinsics_matrix
 from .errors import CameraError

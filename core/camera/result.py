@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from ..fused_file import FusedSequence
+from ..contracts.fused_file import FusedSequence
 from .conversions import check_image_size, intrinsics_matrix, project, rescale_intrinsics
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from typing import Union
 
 import numpy as np
 
-from ..body_model import load_body_model, resolve_model_file
-from ..fused_file import write_fused
+from ..body.model import load_body_model, resolve_model_file
+from ..contracts.fused_file import write_fused
 from .faults import no_faults, plan_faults
 from .ground_truth import evaluate_ground_truth, make_ground_truth
 from .manifest import MANIFEST_NAME, DemoDataManifest
@@ -62,7 +62,7 @@ def write_demo_data(out_dir: Union[str, Path], model_file: Union[str, Path], num
     Args:
         out_dir: target folder (created; a previous run's outputs there are replaced).
         model_file: an SMPL-X-layout model file (or a folder holding ``SMPLX_NEUTRAL.npz``), e.g. the built-in
-            model from :func:`core.builtin_model.ensure_builtin_model`.
+            model from :func:`core.body.builtin.ensure_builtin_model`.
         num_frames: T, the take's length in frames (30 fps).
         seed: makes everything reproducible, byte for byte.
         noise_scale: multiplies every estimator error level (0: noise-free estimators; faults still apply).

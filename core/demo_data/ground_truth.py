@@ -1,6 +1,6 @@
 """The known ground-truth take: a natural SMPL-X motion in the camera frame, and what the model makes of it.
 
-:func:`make_ground_truth` extends :func:`core.demo_motion.make_demo_sequence` (wave, step, weight shift) with
+:func:`make_ground_truth` extends :func:`core.demo_data.motion.make_demo_sequence` (wave, step, weight shift) with
 articulated fingers, talking, a varying expression, head turns and a seeded identity, seen by a 1280x720 camera
 with a 1100 px focal. :func:`evaluate_ground_truth` runs the smplx forward pass once, batched over frames, and
 returns every quantity the estimator writers need (joints, fingertips, global rotations, projected part boxes).
@@ -14,13 +14,22 @@ from typing import Union
 
 import numpy as np
 
-from ..demo_motion import make_demo_sequence
-from ..fused_file import FusedSequence
+from ..body.skeleton import (
+    HEAD_CHAIN,
+    JOINT_INDEX,
+    LEFT_HAND,
+    LEFT_WRIST_CHAIN,
+    NUM_JOINTS,
+    PARENTS,
+    RIGHT_HAND,
+    RIGHT_WRIST_CHAIN,
+    SMPLX_EXTRA_VERTEX_IDS,
+)
+from ..body.smplx_forward import smplx_forward
+from ..contracts.fused_file import FusedSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from ..smplx_forward import smplx_forward
-from ..skeleton import (HEAD_CHAIN, JOINT_INDEX, LEFT_HAND, LEFT_WRIST_CHAIN, NUM_JOINTS, PARENTS, RIGHT_HAND,
-                        RIGHT_WRIST_CHAIN, SMPLX_EXTRA_VERTEX_IDS)
 from .camera import intrinsics, project_K, tight_box
+from .motion import make_demo_sequence
 
 IMAGE_SIZE = (1280, 720)
 FOCAL_PX = 1100.0

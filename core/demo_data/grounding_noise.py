@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fused_file import FusedSequence
+from ..contracts.fused_file import FusedSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
 

@@ -25,8 +25,8 @@ from typing import Union
 
 import numpy as np
 
-from ..body_model import BodyModel, load_body_model, resolve_model_file
-from ..fused_file import FusedSequence, write_fused
+from ..body.model import BodyModel, load_body_model, resolve_model_file
+from ..contracts.fused_file import FusedSequence, write_fused
 from .grounding_noise import SlidingNoise, add_sliding_noise
 from .seated import make_seated_truth
 from .walking import GroundTruthTake, make_floating_truth, make_walking_truth

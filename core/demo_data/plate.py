@@ -20,7 +20,7 @@ from typing import Union
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, PARENTS
+from ..body.skeleton import JOINT_INDEX, PARENTS
 from .camera import project_K
 
 PLATE_DIR = "plate"
@@ -114,7 +114,7 @@ def background(image_size: tuple[int, int], camera_K: np.ndarray, floor_y: float
 
 
 def _side_colour(joint: int) -> np.ndarray:
-    from ..skeleton import JOINT_NAMES
+    from ..body.skeleton import JOINT_NAMES
 
     name = JOINT_NAMES[joint]
     return LEFT if name.startswith("left") else RIGHT if name.startswith("right") else CENTRE

@@ -20,11 +20,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..body_model import BodyModel
+from ..body.model import BodyModel
+from ..body.posing import pose_skeleton, skin_vertices
 from ..rotations import axis_angle_to_matrix
-from ..validate.posing import pose_skeleton, skin_vertices
-from .walking import (FPS, _ANKLES, _FOOT_IDS, _HIPS, _KNEES, GroundTruthTake, _aa, _sequence, _upper_body,
-                      contactless_take, to_camera_frame)
+from .walking import (
+    _ANKLES,
+    _FOOT_IDS,
+    _HIPS,
+    _KNEES,
+    FPS,
+    GroundTruthTake,
+    _aa,
+    _sequence,
+    _upper_body,
+    contactless_take,
+    to_camera_frame,
+)
 
 #: per-seed ranges (degrees, metres, seconds, hertz) of the seated pose and its swings
 HIP_FLEXION_DEG = (80.0, 95.0)

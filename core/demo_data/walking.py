@@ -23,10 +23,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
+from ..body.model import BodyModel
+from ..body.skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
+from ..contracts.fused_file import FusedSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from ..skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
 from .camera import intrinsics
 
 FPS = 30.0
@@ -189,7 +189,7 @@ def make_walking_truth(model: BodyModel, num_frames: int = 150, seed: int = 0, s
         frac = u - k
         stance = frac < 0.5
         contact[:, f] = stance
-        footprint = lambda n: start + forward * speed_mps * cycle_s * (n + offset + 0.25)  # noqa: E731
+        footprint = lambda n, offset=offset: start + forward * speed_mps * cycle_s * (n + offset + 0.25)  # noqa: E731
         s = np.clip((frac - 0.5) / 0.5, 0.0, 1.0)
         smooth = s * s * (3.0 - 2.0 * s)
         step = forward * speed_mps * cycle_s

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..fused_file import FusedSequence
+from ..contracts.fused_file import FusedSequence
 from ..rotations import matrix_to_axis_angle
 from .ground_truth import GroundTruthGeometry
 from .noise import NoiseLevels, gaussian, perturb_axis_angle, perturb_matrix

@@ -24,7 +24,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..fused_file import FusedSequence
+from ..contracts.fused_file import FusedSequence
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from .camera import fit_translation, smplerx_process_bbox, smplerx_virtual_camera, xyxy_to_xywh
 from .ground_truth import GroundTruthGeometry

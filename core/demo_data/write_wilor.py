@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..fused_file import FusedSequence
+from ..contracts.fused_file import FusedSequence
 from ..rotations import axis_angle_to_matrix
 from .camera import WILOR_RESCALE, cam_crop_to_full, cam_full_to_crop, project_K, wilor_full_focal
 from .faults import FaultPlan

@@ -20,8 +20,8 @@
     ``truncate``       SMPL-X v1.1 (10 components) without FLAME files: the first 10 FLAME coefficients are
                        copied. An approximation, documented as such: v1.1's space is not FLAME's. (Right for the
                        demo data, whose EMOCA codes are written by truncating the ground truth's expression.)
-    mapper routes      a fitted :class:`.expression_map.ExpressionMapper` (``FusionOptions.expression_mapper``,
-                       e.g. read by ``core.io.expression_mapper_file.read_mapper``): expression and jaw in, SMPL-X
+    mapper routes      a fitted :class:`.expression.mapping.ExpressionMapper` (``FusionOptions.expression_mapper``,
+                       e.g. read by ``core.fusion.expression.command.read_mapper``): expression and jaw in, SMPL-X
                        expression out; the route is named by the mapper's method (``projection``, ``linear``,
                        ``learned``...). ``"mapper"`` asks for the given mapper whatever its method.
   ``"auto"`` (:func:`choose_expression_transfer`): a given mapper > ``projection`` when the FLAME model and its
@@ -75,7 +75,7 @@ class ExpressionTransfer:
         matrix: (E_smplx, 50); for a mapper, the expression columns of its linear part where it has one (else 0).
         note: one line for provenance: why this route, then what was assumed.
         fit_residual: relative vertex residual of the least-squares fit on FLAME's own blendshapes (None otherwise).
-        mapper: the :class:`.expression_map.ExpressionMapper` behind a mapper route (None otherwise).
+        mapper: the :class:`.expression.mapping.ExpressionMapper` behind a mapper route (None otherwise).
         reason: why this route was taken (``"auto: ..."`` or ``"route '...' requested"``); also the start of
             ``note`` when :func:`choose_expression_transfer` made it.
     """
@@ -155,7 +155,7 @@ def least_squares_transfer(flame_expression_dirs: np.ndarray, smplx_expression_d
 
 
 def mapper_transfer(mapper: Any, n_smplx_expression: int) -> ExpressionTransfer:
-    """A mapper route: an :class:`.expression_map.ExpressionMapper` whose target is this model's expression."""
+    """A mapper route: an :class:`.expression.mapping.ExpressionMapper` whose target is this model's expression."""
     if mapper.num_target != n_smplx_expression:
         raise ValueError(f"the expression mapper outputs {mapper.num_target} coefficients ({mapper.target}); "
                          f"this model has {n_smplx_expression} expression components")
@@ -175,14 +175,14 @@ def flame_mapper(flame_face: Any, smplx_face: Any, method: str = "projection",
     """A ``projection`` or ``linear`` mapper from the FLAME model to an SMPL-X model's expression, built now.
 
     Args:
-        flame_face: the FLAME model as a :class:`.expression_map.LinearFaceModel` whose ``mesh_ids`` are
-            ``SMPL-X__FLAME_vertex_ids.npy`` (:func:`.expression_source.face_model_from_flame_arrays`).
-        smplx_face: the SMPL-X model's face (:func:`.expression_map.face_model_from_body_model`).
+        flame_face: the FLAME model as a :class:`.expression.mapping.LinearFaceModel` whose ``mesh_ids`` are
+            ``SMPL-X__FLAME_vertex_ids.npy`` (:func:`.expression.source.face_model_from_flame_arrays`).
+        smplx_face: the SMPL-X model's face (:func:`.expression.mapping.face_model_from_body_model`).
         weights: (N_flame,) weight of each FLAME vertex in the fit, e.g. the front of the face
-            (:func:`.expression_arkit.front_face_weights`, where the bench scores); default: all equal. FLAME
+            (:func:`.expression.arkit.front_face_weights`, where the bench scores); default: all equal. FLAME
             vertices off the model's head region are dropped.
     """
-    from .expression_map import fit_mapper, pair_models
+    from .expression import fit_mapper, pair_models
 
     if method not in BUILT_HERE:
         raise ValueError(f"expression route '{method}' cannot be built at fuse time (only {', '.join(BUILT_HERE)}); "
@@ -220,7 +220,7 @@ def choose_expression_transfer(route: str, model_variant: str, n_smplx_expressio
     """Pick the expression route (see the module notes); the note starts with why.
 
     ``"auto"``: the mapper when one is given, else ``projection`` when the FLAME model (``flame_face``, a
-    :class:`.expression_map.LinearFaceModel` whose ``mesh_ids`` are the vertex ids) and the model's face
+    :class:`.expression.mapping.LinearFaceModel` whose ``mesh_ids`` are the vertex ids) and the model's face
     (``smplx_face``) are given, else ``least_squares`` when only FLAME's expression blendshapes and the vertex ids
     are, else ``direct`` for SMPL-X 2020, else ``truncate``. An explicit route is honoured or refused with a
     reason: ``"mapper"`` or a mapper method needs ``mapper`` (of that method), except ``projection`` and ``linear``,

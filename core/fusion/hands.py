@@ -25,7 +25,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX
+from ..body.skeleton import JOINT_INDEX
 
 #: The mirror through the camera's x = 0 plane.
 MIRROR_X = np.diag([-1.0, 1.0, 1.0])
@@ -85,7 +85,8 @@ def unmirror_hand(global_orient_rotmat: np.ndarray, hand_pose_rotmat: np.ndarray
     """Undo the flipped-crop prediction for left hands, rows where ``is_left`` is True: the one un-mirroring.
 
     Every input is **as predicted** by the right-hand model (left rows still mirrored), the frame
-    :class:`core.estimates.HandDetections` holds them in; ``core.io.wilor`` flips back keypoints that a dump saved
+    :class:`core.contracts.estimates.HandDetections` holds them in; ``core.io.wilor`` flips back keypoints that a
+    dump saved
     un-mirrored (as WiLoR's ``demo.py`` loop leaves them), so nothing upstream has un-mirrored anything. Rotations
     and keypoints leave in the same un-mirrored camera frame (OpenCV axes), which the wrist refinement relies on.
 

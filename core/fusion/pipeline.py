@@ -14,6 +14,8 @@ Stages (each vectorised over frames; loops run over joints or sides only):
               the filter's lag measured.
 6. assemble   axis-angle, ``part_confidence``, provenance JSON, report.
 
+Each stage is one private function, called in this order by :func:`fuse`: ``_timeline``, ``_shape``,
+``_fuse_hands``, ``_fuse_face``, ``_smooth``, ``_assemble`` (``_body_chain`` sets up the seams between stages 2 and 3).
 The frames of face and hands are matched to the body's by frame id. Rotations stay unit quaternions (w, x, y, z)
 from stage 1 to 6.
 """
@@ -26,20 +28,20 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
+from ..body.model import BodyModel
+from ..body.skeleton import JOINT_INDEX, LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
+from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
+from ..contracts.fused_file import PART_WEIGHTS_KEY, SCHEMA, FusedSequence
 from ..errors import FusionError
-from ..estimates import BodyEstimate, FaceEstimate, HandDetections
-from ..fused_file import SCHEMA, FusedSequence
-from ..skeleton import JOINT_INDEX, LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
-from . import chains, confidence, face as face_mod, hands as hands_mod, temporal
+from . import chains, confidence, temporal
+from . import face as face_mod
+from . import hands as hands_mod
 
 ProgressFn = Callable[[int, int, str], None]
 
 _HAND_SLICES = (LEFT_HAND, RIGHT_HAND)
 _HEAD, _NECK, _JAW = JOINT_INDEX["head"], JOINT_INDEX["neck"], JOINT_INDEX["jaw"]
 _STAGES = ("timeline", "shape", "hands", "face", "smooth", "assemble")
-#: Extras key of the per-frame expert weights (T, 4): body, face, left hand, right hand (read by core.validate).
-PART_WEIGHTS_KEY = "part_weights"
 
 
 @dataclass
@@ -70,9 +72,9 @@ class FusionOptions:
         head_weight: scale of the face weight for the head orientation.
         expression_route: ``"auto"``, ``"direct"``, ``"least_squares"``, ``"truncate"``, ``"mapper"`` (or the
             mapper's method name); ``"auto"`` takes ``expression_mapper`` when given.
-        expression_mapper: a fitted :class:`.expression_map.ExpressionMapper` to this model's expression (it also
-            reads the face expert's jaw), e.g. ``core.io.expression_mapper_file.read_mapper(path)``; None keeps
-            the routes above.
+        expression_mapper: a fitted :class:`core.fusion.expression.mapping.ExpressionMapper` to this model's
+            expression (it also reads the face expert's jaw), e.g. ``core.fusion.expression.command.read_mapper(path)``;
+            None keeps the routes above.
         flame_expression_dirs: (5023, 3, 50) FLAME expression blendshapes, for least squares.
         flame_vertex_ids: (5023,) ``SMPL-X__FLAME_vertex_ids.npy``, for least squares.
         expression_tikhonov: ridge weight for least squares.
@@ -217,6 +219,10 @@ def _fk_points_in_wrist_frame(finger_rotmats: np.ndarray, side: int, rest_joints
     return hands_mod.hand_joint_targets(g, p, side, rest_vertices, rest_joints, SMPLX_EXTRA_VERTEX_IDS)
 
 
+
+# ------------------------------------------------------------------------------------------------ the pipeline
+
+
 def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandDetections], model: BodyModel,
          options: Optional[FusionOptions] = None, *, progress: Optional[ProgressFn] = None) -> FusionResult:
     """Fuse a body estimate with optional face and hand experts into one SMPL-X sequence.
@@ -232,24 +238,146 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         :class:`FusionResult`. Raises :class:`FusionError` on inputs it cannot use.
     """
     opts = options or FusionOptions()
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    done = 0
+    clock = _StageClock(progress)
+    notes: list[str] = []  # the provenance's conventions, in stage order
 
-    def stage_done(name: str) -> None:
-        nonlocal clock, done
+    track = _timeline(body, model, opts, notes)
+    clock.done("timeline")
+    shape = _shape(track, model, opts, notes)
+    clock.done("shape")
+    chain = _body_chain(track, shape)
+    hands_fused = _fuse_hands(hands, track, shape, chain, opts, notes)
+    clock.done("hands")
+    face_fused = _fuse_face(face, track, chain, model, opts, notes)
+    clock.done("face")
+    smoothing = _smooth(track, body, opts, notes)
+    clock.done("smooth")
+    weights = {**hands_fused.weights, "face": face_fused.weight}
+    seq, part_conf = _assemble(track, shape, chain, weights, body, face, hands, model, opts, notes, face_fused,
+                               smoothing)
+    clock.done("assemble")
+    report = _report(track, weights, part_conf, hands_fused, face_fused, smoothing, clock.timings)
+    return FusionResult(sequence=seq, report=report, weights=weights, frame_ids=track.frame_ids)
+
+
+class _StageClock:
+    """Wall time of each of :data:`_STAGES` (seconds, ``timings``), and ``progress(done, total, stage)`` calls."""
+
+    def __init__(self, progress: Optional[ProgressFn]) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self.clock = time.perf_counter()
+        self.count = 0
+
+    def done(self, name: str) -> None:
         now = time.perf_counter()
-        timings[name] = round(now - clock, 6)
-        clock = now
-        done += 1
-        if progress is not None:
-            progress(done, len(_STAGES), name)
+        self.timings[name] = round(now - self.clock, 6)
+        self.clock = now
+        self.count += 1
+        if self.progress is not None:
+            self.progress(self.count, len(_STAGES), name)
 
+
+@dataclass
+class _Track:
+    """The sequence on the output timeline (T frames, T_b body rows); stages 3-5 update it in place.
+
+    Attributes:
+        body_src: the body's source name (for errors).
+        frame_ids: (T,) int64 footage frame of each output row.
+        rows: (T_b,) output row of each body row.
+        body_valid: (T_b,) bool, body rows that are valid and finite.
+        valid: (T,) bool, output frames with a valid body row.
+        quat: (T, 55, 4) local joint rotations (w, x, y, z), gaps filled by slerp.
+        transl: (T, 3) root translation, camera frame.
+        camera_K: (T, 3, 3) the body estimator's intrinsics.
+        expression: (T, E) the model's expression coefficients.
+        betas_rows: (T_b, B) the body's per-row betas.
+        filled: number of output frames without a valid body row.
+    """
+
+    body_src: str
+    frame_ids: np.ndarray
+    rows: np.ndarray
+    body_valid: np.ndarray
+    valid: np.ndarray
+    quat: np.ndarray
+    transl: np.ndarray
+    camera_K: np.ndarray
+    expression: np.ndarray
+    betas_rows: np.ndarray
+    filled: int
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frame_ids.shape[0])
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.rows.shape[0])
+
+
+@dataclass
+class _Shape:
+    """Stage 2: ``betas`` (B,), ``rest_vertices`` (V, 3) and ``rest_joints`` (55, 3) of the sequence's one shape."""
+
+    betas: np.ndarray
+    rest_vertices: np.ndarray
+    rest_joints: np.ndarray
+
+
+@dataclass
+class _Chain:
+    """The body's own chain at the seams, before any expert, and the seam rotations recorded for core.validate.seams.
+
+    Attributes:
+        glob: joint -> (T, 3, 3) global rotations of the wrist and head chains (elbows, wrists, neck, head...).
+        pos: joint -> (T, 3) their positions, root at the origin.
+        wrist_body, wrist_expert: (T, 2, 3) global wrist axis-angle (camera frame) of the body estimate and of the
+            hand expert (NaN where that source has no estimate).
+        head_body, head_face: (T, 3) the same for the head, body estimate and face expert.
+    """
+
+    glob: dict[int, np.ndarray]
+    pos: dict[int, np.ndarray]
+    wrist_body: np.ndarray
+    wrist_expert: np.ndarray
+    head_body: np.ndarray
+    head_face: np.ndarray
+
+
+@dataclass
+class _HandsFused:
+    """Stage 3: ``weights`` (T,) per side (``left_hand``, ``right_hand``), the report's ``hands`` entry, swaps."""
+
+    weights: dict[str, np.ndarray]
+    report: dict[str, Any]
+    swaps: list[dict]
+
+
+@dataclass
+class _FaceFused:
+    """Stage 4: the face weight (T,), the report's ``face`` entry and the expression transfer used (or None)."""
+
+    weight: np.ndarray
+    report: dict[str, Any]
+    transfer: Optional[face_mod.ExpressionTransfer]
+
+
+@dataclass
+class _Smoothing:
+    """Stage 5: the frame rate and where it came from, the filter, and its measured lag (frames)."""
+
+    fps: float
+    fps_source: str
+    spec: temporal.SmoothingSpec
+    lag: float
+
+
+def _timeline(body: BodyEstimate, model: BodyModel, opts: FusionOptions, notes: list[str]) -> _Track:
+    """Stage 1: the body's T_b rows on a T-frame timeline of frame ids (gaps filled and marked invalid), hands made
+    flat-relative, expression sized to the model's E, invalid frames filled by slerp / linear interpolation."""
     body_src = _source_name(body.source or {}, "body")
-    conventions: list[str] = []
-    report: dict[str, Any] = {}
-
-    # ---------------------------------------------------------------- 1. timeline
     body_ids = np.asarray(body.frame_ids, dtype=np.int64).reshape(-1)
     tb = body_ids.shape[0]
     if tb == 0:
@@ -286,18 +414,18 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
     except ValueError as exc:
         raise FusionError(str(exc), path=body_src, field="hand_pose_relative_to") from None
     if body.hand_pose_relative_to == "mean":
-        conventions.append("body hands: mean-relative -> flat-relative, hands_mean added in axis-angle "
-                           "(smplx SMPLX.forward: full_pose += pose_mean)")
+        notes.append("body hands: mean-relative -> flat-relative, hands_mean added in axis-angle "
+                     "(smplx SMPLX.forward: full_pose += pose_mean)")
     else:
-        conventions.append("body hands: already flat-relative, copied")
+        notes.append("body hands: already flat-relative, copied")
 
     n_expr = model.num_expression
     if expr_b.shape[1] != n_expr:
-        conventions.append(f"body expression: {expr_b.shape[1]} coefficients, model has {n_expr}: "
-                           f"{'truncated' if expr_b.shape[1] > n_expr else 'zero-padded'}")
+        notes.append(f"body expression: {expr_b.shape[1]} coefficients, model has {n_expr}: "
+                     f"{'truncated' if expr_b.shape[1] > n_expr else 'zero-padded'}")
     if body.model_variant != model.variant:
-        conventions.append(f"body estimate drives {body.model_variant}, output model is {model.variant}: "
-                           f"pose copied; shape and expression coefficients are not converted between variants")
+        notes.append(f"body estimate drives {body.model_variant}, output model is {model.variant}: "
+                     f"pose copied; shape and expression coefficients are not converted between variants")
 
     full_b = np.concatenate([go[:, None], bp, jaw[:, None], leye[:, None], reye[:, None], lh, rh], axis=1)
     body_valid = np.asarray(body.valid, dtype=bool).reshape(tb) & _finite_rows(full_b, tr, cam_k)
@@ -322,35 +450,51 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         transl = temporal.fill_gaps_linear(transl, valid)
         k_all = temporal.fill_gaps_linear(k_all, valid)
         expression = temporal.fill_gaps_linear(expression, valid)
-        conventions.append(f"timeline: {filled} missing / invalid body frames filled (slerp, linear), valid=False")
-    stage_done("timeline")
+        notes.append(f"timeline: {filled} missing / invalid body frames filled (slerp, linear), valid=False")
+    return _Track(body_src=body_src, frame_ids=frame_ids, rows=rows, body_valid=body_valid, valid=valid, quat=quat,
+                  transl=transl, camera_K=k_all, expression=expression, betas_rows=betas_b, filled=filled)
 
-    # ---------------------------------------------------------------- 2. shape
-    betas = temporal.robust_betas(betas_b, body_valid, method=opts.betas_method)
-    conventions.append(f"betas: one shape per sequence, {opts.betas_method} over {int(body_valid.sum())} valid frames")
+
+def _shape(track: _Track, model: BodyModel, opts: FusionOptions, notes: list[str]) -> _Shape:
+    """Stage 2: one ``betas`` (B,) for the sequence, a robust mean of the (T_b, B) rows over the valid ones, and the
+    rest vertices (V, 3) and joints (55, 3) of that shape."""
+    betas = temporal.robust_betas(track.betas_rows, track.body_valid, method=opts.betas_method)
+    notes.append(f"betas: one shape per sequence, {opts.betas_method} over {int(track.body_valid.sum())} valid frames")
     rest_vertices = model.shaped_vertices(betas)
     rest_joints = np.einsum("jv,vc->jc", model.joint_regressor, rest_vertices)
-    stage_done("shape")
+    return _Shape(betas=betas, rest_vertices=rest_vertices, rest_joints=rest_joints)
 
-    # body chain rotations (local -> global) for the wrists and the head
+
+def _body_chain(track: _Track, shape: _Shape) -> _Chain:
+    """The body's chain rotations (local -> global, (T, 3, 3) each) for the wrists and the head, before any expert,
+    and the body's seam rotations (T, 2, 3) wrists and (T, 3) head; the experts' seams start as NaN."""
+    quat, valid, t = track.quat, track.valid, track.num_frames
     chain_joints = chains.closure(hands_mod.ELBOW_JOINTS + (_NECK,))
     local = {int(j): m for j, m in zip(chain_joints,
                                        np.moveaxis(temporal.quaternion_to_matrix(quat[:, chain_joints]), 1, 0))}
     local[hands_mod.WRIST_JOINTS[0]] = temporal.quaternion_to_matrix(quat[:, hands_mod.WRIST_JOINTS[0]])
     local[hands_mod.WRIST_JOINTS[1]] = temporal.quaternion_to_matrix(quat[:, hands_mod.WRIST_JOINTS[1]])
     local[_HEAD] = temporal.quaternion_to_matrix(quat[:, _HEAD])
-    glob, pos = chains.forward_kinematics_subset(local, rest_joints, hands_mod.WRIST_JOINTS + (_HEAD,))
+    glob, pos = chains.forward_kinematics_subset(local, shape.rest_joints, hands_mod.WRIST_JOINTS + (_HEAD,))
     # per-source global rotations at the seams (camera frame, axis-angle, NaN where that source has no estimate),
     # recorded for core.validate.seams
-    seam_wrist_global_body = np.full((t, 2, 3), np.nan)
-    seam_wrist_global_expert = np.full((t, 2, 3), np.nan)
-    seam_head_global_body = np.full((t, 3), np.nan)
-    seam_head_global_face = np.full((t, 3), np.nan)
+    chain = _Chain(glob=glob, pos=pos, wrist_body=np.full((t, 2, 3), np.nan), wrist_expert=np.full((t, 2, 3), np.nan),
+                   head_body=np.full((t, 3), np.nan), head_face=np.full((t, 3), np.nan))
     for side, wrist_joint in enumerate(hands_mod.WRIST_JOINTS):
-        seam_wrist_global_body[valid, side] = _rotmat_to_axis_angle(glob[wrist_joint][valid])
-    seam_head_global_body[valid] = _rotmat_to_axis_angle(glob[_HEAD][valid])
+        chain.wrist_body[valid, side] = _rotmat_to_axis_angle(glob[wrist_joint][valid])
+    chain.head_body[valid] = _rotmat_to_axis_angle(glob[_HEAD][valid])
+    return chain
 
-    # ---------------------------------------------------------------- 3. hands
+
+def _fuse_hands(hands: Optional[HandDetections], track: _Track, shape: _Shape, chain: _Chain, opts: FusionOptions,
+                notes: list[str]) -> _HandsFused:
+    """Stage 3: the hand detections (N rows) assigned per side to the body's projected wrists (mislabeled ones
+    swapped), left hands mirrored back, camera-frame wrists made local to the elbow, optionally refined on the
+    keypoints, weighted per frame and slerp-blended into ``track.quat``'s wrists and fingers (T, 16, 4) per side;
+    ``chain.wrist_expert`` (T, 2, 3) is filled where an expert hand is used."""
+    t = track.num_frames
+    quat, transl, k_all, frame_ids = track.quat, track.transl, track.camera_K, track.frame_ids
+    glob, pos = chain.glob, chain.pos
     weights: dict[str, np.ndarray] = {"left_hand": np.zeros(t), "right_hand": np.zeros(t)}
     hand_report: dict[str, Any] = {"detections": 0}
     swaps: list[dict] = []
@@ -376,13 +520,13 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         swaps = assign.swaps
         det_quality = confidence.detection_weight(hands.score, hands.box_size, n, opts.min_hand_box_px,
                                                   opts.full_hand_box_px, opts.score_zero, opts.score_full)
-        conventions.append("hands: left rows (by assigned side) mirrored back, M R M with M = diag(-1, 1, 1) on the "
-                           "wrist and all 15 finger rotations, keypoints x -> -x (WiLoR/HaMeR flip left crops)")
-        conventions.append("hands: local wrist = G_elbow^T @ R_wrist_cam, G_elbow along 0-3-6-9-13-16-18 (left) / "
-                           "0-3-6-9-14-17-19 (right) (FrankMocap copy_and_paste g2l, PIXIE pose_abs2rel)")
+        notes.append("hands: left rows (by assigned side) mirrored back, M R M with M = diag(-1, 1, 1) on the "
+                     "wrist and all 15 finger rotations, keypoints x -> -x (WiLoR/HaMeR flip left crops)")
+        notes.append("hands: local wrist = G_elbow^T @ R_wrist_cam, G_elbow along 0-3-6-9-13-16-18 (left) / "
+                     "0-3-6-9-14-17-19 (right) (FrankMocap copy_and_paste g2l, PIXIE pose_abs2rel)")
         swap_text = f"on, {opts.swap_mode}" if opts.swap_hands else "off"
-        conventions.append(f"hands: assigned by label and proximity to the projected body wrist "
-                           f"(gate {opts.hand_gate} box sizes); swaps {swap_text}")
+        notes.append(f"hands: assigned by label and proximity to the projected body wrist "
+                     f"(gate {opts.hand_gate} box sizes); swaps {swap_text}")
         hand_report.update({"detections": n, "unmatched_detections": assign.unmatched_detections,
                             "gated_out": assign.gated_out, "discarded_swaps": assign.discarded_swaps,
                             "unusable_rows": int(np.count_nonzero(~det_ok))})
@@ -400,11 +544,11 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
             # the one un-mirroring: det_go / det_hp / det_kp are as predicted (core.io.wilor), all leave in the camera
             g_cam, fingers, keypoints_cam = hands_mod.unmirror_hand(det_go[sel], det_hp[sel], is_left,
                                                                     None if det_kp is None else det_kp[sel])
-            seam_wrist_global_expert[avail, side] = _rotmat_to_axis_angle(g_cam)
+            chain.wrist_expert[avail, side] = _rotmat_to_axis_angle(g_cam)
             quality = det_quality[sel] * confidence.agreement_weight(assign.distance[avail, side],
                                                                      opts.agreement_free, opts.agreement_tolerance)
             if opts.refine_wrists and keypoints_cam is not None:
-                src, src_w = _fk_points_in_wrist_frame(fingers, side, rest_joints, rest_vertices)
+                src, src_w = _fk_points_in_wrist_frame(fingers, side, shape.rest_joints, shape.rest_vertices)
                 fit = hands_mod.robust_similarity(src, keypoints_cam, np.broadcast_to(src_w, src.shape[:2]),
                                                   loss=opts.refine_loss, iterations=opts.refine_iterations)
                 hand_size = np.linalg.norm(src[:, 9] - src[:, 0], axis=-1)  # wrist -> middle MCP
@@ -439,12 +583,19 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         if opts.refine_wrists:
             hand_report["refinement"] = refine_report if det_kp is not None else "no keypoints_3d: skipped"
             if det_kp is not None:
-                conventions.append(f"hands: wrist refined by robust ({opts.refine_loss}) Kabsch/Umeyama of SMPL-X "
-                                   f"hand joints (expert fingers) onto the expert keypoints")
-    stage_done("hands")
+                notes.append(f"hands: wrist refined by robust ({opts.refine_loss}) Kabsch/Umeyama of SMPL-X "
+                             f"hand joints (expert fingers) onto the expert keypoints")
+    return _HandsFused(weights=weights, report=hand_report, swaps=swaps)
 
-    # ---------------------------------------------------------------- 4. face
-    weights["face"] = np.zeros(t)
+
+def _fuse_face(face: Optional[FaceEstimate], track: _Track, chain: _Chain, model: BodyModel, opts: FusionOptions,
+               notes: list[str]) -> _FaceFused:
+    """Stage 4: the face expert's rows matched to the T frames by frame id; its jaw (T, 4) blended into
+    ``track.quat``, its expression mapped to the model's E coefficients and blended into ``track.expression``
+    (T, E), optionally its head orientation into ``track.quat``'s head; ``chain.head_face`` (T, 3) filled."""
+    t = track.num_frames
+    quat, frame_ids = track.quat, track.frame_ids
+    weight = np.zeros(t)
     face_report: dict[str, Any] = {"rows": 0}
     transfer: Optional[face_mod.ExpressionTransfer] = None
     if face is not None and opts.use_face and np.asarray(face.frame_ids).size:
@@ -460,20 +611,20 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         avail = np.zeros(t, dtype=bool)
         avail[r] = True
         transfer = face_mod.choose_expression_transfer(
-            opts.expression_route, model.variant, n_expr, model.expression_dirs, opts.flame_expression_dirs,
-            opts.flame_vertex_ids, opts.expression_tikhonov, mapper=opts.expression_mapper)
+            opts.expression_route, model.variant, model.num_expression, model.expression_dirs,
+            opts.flame_expression_dirs, opts.flame_vertex_ids, opts.expression_tikhonov, mapper=opts.expression_mapper)
         quality_rows = np.ones(r.shape[0])
         if face.bbox is not None:
             bbox = _rows(face.bbox, nf, (4,), "bbox", fsrc)[f_ok]
             size = np.maximum(bbox[:, 2] - bbox[:, 0], bbox[:, 3] - bbox[:, 1])
             quality_rows = quality_rows * confidence.smoothstep(np.nan_to_num(size), opts.min_face_box_px,
                                                                 opts.full_face_box_px)
-            head_px = hands_mod.project_points((pos[_HEAD] + transl)[r][:, None], k_all[r])[:, 0]
+            head_px = hands_mod.project_points((chain.pos[_HEAD] + track.transl)[r][:, None], track.camera_K[r])[:, 0]
             centre = 0.5 * (bbox[:, :2] + bbox[:, 2:])
             dist = np.linalg.norm(centre - head_px, axis=-1) / np.maximum(size, 1.0)
             quality_rows = quality_rows * confidence.agreement_weight(dist, opts.agreement_free,
                                                                       opts.agreement_tolerance)
-        seam_head_global_face[r] = _rotmat_to_axis_angle(face_mod.flame_global_to_camera(
+        chain.head_face[r] = _rotmat_to_axis_angle(face_mod.flame_global_to_camera(
             temporal.quaternion_to_matrix(temporal.axis_angle_to_quaternion(f_glob[f_ok])), opts.face_axes))
         q_jaw_face = quat[:, _JAW].copy()
         q_jaw_face[r] = temporal.axis_angle_to_quaternion(face_mod.emoca_jaw_to_smplx(f_jaw[f_ok]))
@@ -482,52 +633,63 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         quality *= confidence.temporal_consistency_weight(q_jaw_face, avail, opts.spike_threshold_rad)
         w = confidence.expert_weight(avail, quality, opts.ramp_frames, ramp=opts.confidence_blend)
         quat[:, _JAW] = confidence.blend_quaternions(quat[:, _JAW], q_jaw_face, w)
-        expr_face = expression.copy()
+        expr_face = track.expression.copy()
         expr_face[r] = transfer.apply(f_expr[f_ok], f_jaw[f_ok])
-        expression = confidence.blend_linear(expression, expr_face, w)
-        conventions.append("face: jaw = EMOCA posecode[3:6] copied to SMPL-X jaw_pose")
-        conventions.append(f"face: expression route '{transfer.route}': {transfer.note}")
+        track.expression = confidence.blend_linear(track.expression, expr_face, w)
+        notes.append("face: jaw = EMOCA posecode[3:6] copied to SMPL-X jaw_pose")
+        notes.append(f"face: expression route '{transfer.route}': {transfer.note}")
         if opts.fuse_head:
             r_head_cam = face_mod.flame_global_to_camera(
                 temporal.quaternion_to_matrix(temporal.axis_angle_to_quaternion(f_glob[f_ok])), opts.face_axes)
-            local_head = face_mod.head_global_to_local(glob[_NECK][r], r_head_cam)
+            local_head = face_mod.head_global_to_local(chain.glob[_NECK][r], r_head_cam)
             q_head = quat[:, _HEAD].copy()
             q_head[r] = temporal.matrix_to_quaternion(local_head)
             quat[:, _HEAD] = confidence.blend_quaternions(quat[:, _HEAD], q_head,
                                                           np.clip(w * opts.head_weight, 0.0, 1.0))
-            conventions.append(f"face: head local = G_neck^T @ R_head_cam along 0-3-6-9-12 (PIXIE pose_abs2rel); "
-                               f"EMOCA global pose axes '{opts.face_axes}'"
-                               + (" -> OpenCV via diag(1, -1, -1) (EMOCA negates y, z after batch_orth_proj)"
-                                  if opts.face_axes == "flame" else ""))
-        weights["face"] = w
+            notes.append(f"face: head local = G_neck^T @ R_head_cam along 0-3-6-9-12 (PIXIE pose_abs2rel); "
+                         f"EMOCA global pose axes '{opts.face_axes}'"
+                         + (" -> OpenCV via diag(1, -1, -1) (EMOCA negates y, z after batch_orth_proj)"
+                            if opts.face_axes == "flame" else ""))
+        weight = w
         face_report = {"rows": nf, "used": int(avail.sum()), "unmatched_rows": int(np.count_nonzero(~f_match)),
                        "expression_route": transfer.route}
     elif face is not None:
         face_report = {"rows": int(np.asarray(face.frame_ids).size), "used": 0, "note": "use_face is off"}
-    stage_done("face")
+    return _FaceFused(weight=weight, report=face_report, transfer=transfer)
 
-    # ---------------------------------------------------------------- 5. smooth
+
+def _smooth(track: _Track, body: BodyEstimate, opts: FusionOptions, notes: list[str]) -> _Smoothing:
+    """Stage 5: zero-phase filtering of ``track.quat`` (T, 55, 4) (sign-continuous), ``track.transl`` (T, 3) and
+    ``track.expression`` (T, E) at the sequence's frame rate, and the filter's lag measured."""
     spec = opts.smoothing_spec()
     fps = opts.fps if opts.fps else (body.source or {}).get("fps")
     fps_source = "options" if opts.fps else ("body source" if fps else "default")
     fps = float(fps) if fps else 30.0
     lag = 0.0
     if spec.method != "none":
-        quat = temporal.smooth_quaternions(quat, fps, spec)
-        transl = temporal.smooth_translation(transl, fps, spec)
+        track.quat = temporal.smooth_quaternions(track.quat, fps, spec)
+        track.transl = temporal.smooth_translation(track.transl, fps, spec)
         if opts.smooth_expression:
-            expression = temporal.smooth_array(expression, fps, spec)
+            track.expression = temporal.smooth_array(track.expression, fps, spec)
         lag = temporal.measure_lag(lambda x: temporal.smooth_array(x, fps, spec),
                                    period=max(fps, 8.0), length=max(256, int(8 * fps)))
         detail = (f"cut-off {opts.cutoff_hz:g} Hz, order {opts.filter_order} x2 (filtfilt)"
                   if spec.method == "butterworth" else f"window {opts.savgol_window}, order {opts.savgol_polyorder}")
-        conventions.append(f"temporal: zero-phase {spec.method} ({detail}) on sign-continuous quaternions of all 55 "
-                           f"joints, translation{', expression' if opts.smooth_expression else ''}; "
-                           f"measured lag {lag:+.3f} frames at {fps:g} fps")
-    stage_done("smooth")
+        notes.append(f"temporal: zero-phase {spec.method} ({detail}) on sign-continuous quaternions of all 55 "
+                     f"joints, translation{', expression' if opts.smooth_expression else ''}; "
+                     f"measured lag {lag:+.3f} frames at {fps:g} fps")
+    return _Smoothing(fps=fps, fps_source=fps_source, spec=spec, lag=lag)
 
-    # ---------------------------------------------------------------- 6. assemble
-    full_aa = temporal.quaternion_to_axis_angle(quat)
+
+def _assemble(track: _Track, shape: _Shape, chain: _Chain, weights: dict[str, np.ndarray], body: BodyEstimate,
+              face: Optional[FaceEstimate], hands: Optional[HandDetections], model: BodyModel, opts: FusionOptions,
+              notes: list[str], face_fused: _FaceFused, smoothing: _Smoothing) -> tuple[FusedSequence, np.ndarray]:
+    """Stage 6: the body's own weight (T,) added to ``weights`` (as ``body``); the fused sequence (axis-angle
+    (T, 55, 3) split into its parts, provenance JSON, seams and part weights (T, 4) in the extras) and the
+    ``part_confidence`` (T, 3) of body, face and hands."""
+    t, tb, rows, valid = track.num_frames, track.num_rows, track.rows, track.valid
+    frame_ids, k_all, transfer = track.frame_ids, track.camera_K, face_fused.transfer
+    full_aa = temporal.quaternion_to_axis_angle(track.quat)
     body_quality = np.ones(t)
     if body.score is not None:
         sc = np.zeros(t)
@@ -557,30 +719,39 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
         "producer": "core.fusion.pipeline.fuse", "schema": SCHEMA,
         "inputs": {"body": body.source or {}, "face": (face.source or {}) if face is not None else None,
                    "hands": (hands.source or {}) if hands is not None else None, "model": model.path},
-        "model": {"variant": model.variant, "gender": model.gender, "num_expression": n_expr},
+        "model": {"variant": model.variant, "gender": model.gender, "num_expression": model.num_expression},
         "body_variant": body.model_variant,
-        "frames": {"first": int(frame_ids[0]), "last": int(frame_ids[-1]), "count": t, "filled": filled},
-        "conventions": conventions,
+        "frames": {"first": int(frame_ids[0]), "last": int(frame_ids[-1]), "count": t, "filled": track.filled},
+        "conventions": notes,
         "expression_transfer": None if transfer is None else {"route": transfer.route, "note": transfer.note},
         "options": opts.as_json(),
-        "fps_source": fps_source, "image_size_source": size_source,
+        "fps_source": smoothing.fps_source, "image_size_source": size_source,
     }
     seq = FusedSequence(
-        fps=fps, gender=model.gender, model_variant=model.variant, betas=betas, expression=expression,
-        global_orient=full_aa[:, 0], body_pose=full_aa[:, 1:22], jaw_pose=full_aa[:, _JAW],
-        leye_pose=full_aa[:, 23], reye_pose=full_aa[:, 24], left_hand_pose=full_aa[:, LEFT_HAND],
-        right_hand_pose=full_aa[:, RIGHT_HAND], transl=transl, camera_K=k_all, image_size=image_size,
-        part_confidence=part_conf, valid=valid, provenance=json.dumps(provenance, default=str),
+        fps=smoothing.fps, gender=model.gender, model_variant=model.variant, betas=shape.betas,
+        expression=track.expression, global_orient=full_aa[:, 0], body_pose=full_aa[:, 1:22],
+        jaw_pose=full_aa[:, _JAW], leye_pose=full_aa[:, 23], reye_pose=full_aa[:, 24],
+        left_hand_pose=full_aa[:, LEFT_HAND], right_hand_pose=full_aa[:, RIGHT_HAND], transl=track.transl,
+        camera_K=k_all, image_size=image_size, part_confidence=part_conf, valid=valid,
+        provenance=json.dumps(provenance, default=str),
         extras={"frame_ids": frame_ids,
-                "seam_wrist_global_body": seam_wrist_global_body,
-                "seam_wrist_global_expert": seam_wrist_global_expert,
-                "seam_head_global_body": seam_head_global_body,
-                "seam_head_global_face": seam_head_global_face,
+                "seam_wrist_global_body": chain.wrist_body,
+                "seam_wrist_global_expert": chain.wrist_expert,
+                "seam_head_global_body": chain.head_body,
+                "seam_head_global_face": chain.head_face,
                 PART_WEIGHTS_KEY: np.stack([weights["body"], weights["face"], weights["left_hand"],
                                             weights["right_hand"]], axis=1)},
     )
     if body.person_id is not None:
         seq.extras["track_id"] = np.array(int(body.person_id))
+    return seq, part_conf
+
+
+def _report(track: _Track, weights: dict[str, np.ndarray], part_conf: np.ndarray, hands_fused: _HandsFused,
+            face_fused: _FaceFused, smoothing: _Smoothing, timings: dict[str, float]) -> dict:
+    """The CLI's summary of a fused take: frames, swaps, fallbacks (segments on the body's own estimate, per
+    (T,) weight), smoothing lag, counts per part, mean part confidence (of (T, 3)), timings."""
+    frame_ids, valid = track.frame_ids, track.valid
 
     def fallback(w: np.ndarray) -> dict:
         missing = w <= 0.0
@@ -589,21 +760,20 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
                 "segments": [[int(frame_ids[a]), int(frame_ids[b])] for a, b in segs[:50]],
                 "segment_count": len(segs)}
 
-    stage_done("assemble")
-    report.update({
-        "frames": t, "first_frame": int(frame_ids[0]), "last_frame": int(frame_ids[-1]),
-        "body_rows": tb, "valid_frames": int(valid.sum()), "filled_frames": filled,
-        "fps": fps, "fps_source": fps_source,
-        "swaps": swaps, "swap_count": len(swaps),
+    transfer = face_fused.transfer
+    return {
+        "frames": track.num_frames, "first_frame": int(frame_ids[0]), "last_frame": int(frame_ids[-1]),
+        "body_rows": track.num_rows, "valid_frames": int(valid.sum()), "filled_frames": track.filled,
+        "fps": smoothing.fps, "fps_source": smoothing.fps_source,
+        "swaps": hands_fused.swaps, "swap_count": len(hands_fused.swaps),
         "fallbacks": {"face": fallback(weights["face"]), "left_hand": fallback(weights["left_hand"]),
                       "right_hand": fallback(weights["right_hand"])},
-        "smoothing": {"method": spec.method, "lag_frames": lag},
-        "counts": {"body": int(valid.sum()), "face": face_report, "hands": hand_report},
+        "smoothing": {"method": smoothing.spec.method, "lag_frames": smoothing.lag},
+        "counts": {"body": int(valid.sum()), "face": face_fused.report, "hands": hands_fused.report},
         "mean_part_confidence": {p: float(part_conf[:, i].mean()) for i, p in enumerate(("body", "face", "hands"))},
         "expression_route": None if transfer is None else transfer.route,
         "timings_s": timings,
-    })
-    return FusionResult(sequence=seq, report=report, weights=weights, frame_ids=frame_ids)
+    }
 
 
 __all__ = ["FusionOptions", "FusionResult", "fuse"]

@@ -20,8 +20,10 @@ import numpy as np
 
 from ..rotations import axis_angle_to_quaternion_wxyz as axis_angle_to_quaternion  # noqa: F401
 from ..rotations import matrix_to_quaternion_wxyz as matrix_to_quaternion  # noqa: F401
-from ..rotations import quaternion_multiply  # noqa: F401  (Hamilton product, shared with the rig)
-from ..rotations import quaternion_to_axis_angle  # noqa: F401
+from ..rotations import (
+    quaternion_multiply,  # noqa: F401  (Hamilton product, shared with the rig)
+    quaternion_to_axis_angle,  # noqa: F401
+)
 from ..rotations import quaternion_wxyz_to_matrix as quaternion_to_matrix  # noqa: F401
 
 # ----------------------------------------------------------------------------------------------------------------

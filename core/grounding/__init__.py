@@ -15,11 +15,10 @@ from __future__ import annotations
 from .contacts import ContactDetection, ContactParams, detect_contacts
 from .foot_lock import LockParams, LockResult, lock_feet
 from .foot_points import foot_points
+from .pipeline import GroundEstimate, GroundingParams, GroundingResult, estimate_ground, ground_sequence, summary_lines
 from .plane import GroundPlane, fit_ground_plane
 from .plane_prior import fit_plane_with_prior, lean_prior_precision
 from .stance_points import StanceParams, StancePoints, stance_points
-from .pipeline import (GroundEstimate, GroundingParams, GroundingResult, estimate_ground, ground_sequence,
-                       summary_lines)
 
 __all__ = ["ContactDetection", "ContactParams", "detect_contacts", "LockParams", "LockResult", "lock_feet",
            "foot_points", "GroundPlane", "fit_ground_plane", "GroundEstimate", "GroundingParams",

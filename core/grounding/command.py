@@ -15,9 +15,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..body_model import BodyModel
+from ..body.model import BodyModel
+from ..contracts.fused_file import FusedSequence
 from ..errors import FusionError
-from ..fused_file import FusedSequence
 from .pipeline import MODES, GroundingResult, ground_sequence, summary_lines
 
 
@@ -30,10 +30,10 @@ def ground_fused(seq: FusedSequence, model: BodyModel, mode: str) -> tuple[Fused
 
 
 def run_ground(args: argparse.Namespace) -> int:
-    from ..body_model import load_body_model
-    from ..builtin_model import resolve_model
-    from ..fused_file import read_fused, write_fused
-    from ..stage_progress import StageProgress
+    from ..body.builtin import resolve_model
+    from ..body.model import load_body_model
+    from ..contracts.fused_file import read_fused, write_fused
+    from ..progress import StageProgress
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:

@@ -60,7 +60,8 @@ class ContactParams:
         dangle_knee_deg: a foot frame whose knee is bent more than this (degrees between thigh and shin) ...
         dangle_plantar_deg: ... whose ankle is plantar-flexed (toes down, in the shin's frame) more than this ...
         dangle_pitch_deg: ... and whose foot points down more than this below the body's horizontal is dangling,
-            no contact (see the module docstring and :func:`dangling_feet`; :mod:`core.grounding.pipeline` applies it to the
+            no contact (see the module docstring and :func:`dangling_feet`; :mod:`core.grounding.pipeline` applies it
+            to the
             contacts of mode ``auto`` and, in both modes, to the feet a ground plane is fitted to).
     """
 

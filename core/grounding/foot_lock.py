@@ -21,10 +21,10 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
-from ..rotations import (matrix_to_axis_angle, matrix_to_quaternion_wxyz, quaternion_wxyz_to_matrix)
-from ..validate.posing import pose_skeleton
+from ..body.model import BodyModel
+from ..body.posing import pose_skeleton
+from ..contracts.fused_file import FusedSequence
+from ..rotations import matrix_to_axis_angle, matrix_to_quaternion_wxyz, quaternion_wxyz_to_matrix
 from .contacts import mask_intervals
 from .foot_points import ANKLE, HIP, KNEE, foot_points
 from .plane import GroundPlane

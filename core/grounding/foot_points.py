@@ -1,8 +1,8 @@
 """The feet's ground-contact points: heel, big toe and small toe of each foot, camera frame.
 
 They are smplx's vertex-based extra joints (``LHeel``, ``LBigToe``, ``LSmallToe`` and the right ones; fixed SMPL-X
-vertex ids, ``core.skeleton.SMPLX_EXTRA_VERTEX_IDS``), skinned in plain numpy by
-:func:`core.validate.posing.skin_vertices` with the pose correctives on, as the smplx forward pass places them.
+vertex ids, ``core.body.skeleton.SMPLX_EXTRA_VERTEX_IDS``), skinned in plain numpy by
+:func:`core.body.posing.skin_vertices` with the pose correctives on, as the smplx forward pass places them.
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
-from ..skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
-from ..validate.posing import PosedSkeleton, pose_skeleton, skin_vertices
+from ..body.model import BodyModel
+from ..body.posing import PosedSkeleton, pose_skeleton, skin_vertices
+from ..body.skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
+from ..contracts.fused_file import FusedSequence
 
 FEET = ("left", "right")
 FOOT_POINT_NAMES = ("heel", "big_toe", "small_toe")
@@ -33,7 +33,7 @@ def foot_points(seq: FusedSequence, model: BodyModel, skeleton: Optional[PosedSk
     Args:
         seq: the take.
         model: its body model (SMPL-X vertex layout: the ids above must index the matching anatomy).
-        skeleton: :func:`core.validate.posing.pose_skeleton` of ``seq`` when already computed.
+        skeleton: :func:`core.body.posing.pose_skeleton` of ``seq`` when already computed.
     """
     skel = skeleton if skeleton is not None else pose_skeleton(seq, model)
     pts = skin_vertices(model, seq, skel, FOOT_VERTEX_IDS.reshape(-1), pose_correctives=True)

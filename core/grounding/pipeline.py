@@ -30,16 +30,15 @@ a sloping floor), so the grounded feet sit on the estimate's floor, which is off
 """
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
-from ..validate.posing import pose_skeleton
+from ..body.model import BodyModel
+from ..body.posing import pose_skeleton
+from ..contracts.fused_file import FusedSequence
 from .contacts import ContactDetection, ContactParams, dangling_feet, detect_contacts
 from .foot_lock import LockParams, LockResult, frame_mask, lock_feet
 from .foot_points import ANKLE, HIP, KNEE, body_forward_direction, body_up_direction, foot_points

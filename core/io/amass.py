@@ -28,7 +28,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from ..estimates import BodyEstimate
+from ..contracts.estimates import BodyEstimate
 from .array_checks import as_float_array, check_policy, find_key, leading_length, per_frame, require
 from .assemble import body_from_rows, rows_variable
 from .frames import frames_by_index, frames_from_key

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..estimates import BodyEstimate, FaceEstimate
+from ..contracts.estimates import BodyEstimate, FaceEstimate
 from .array_checks import as_float_array, check_finite, check_policy
 from .frames import fill_nearest, layout_frames
 from .input_errors import EstimatorInputError

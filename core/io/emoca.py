@@ -30,9 +30,17 @@ from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 
-from ..estimates import FaceEstimate
-from .array_checks import (as_float_array, as_int_list, check_finite, check_policy, find_key, leading_length,
-                           per_frame, require)
+from ..contracts.estimates import FaceEstimate
+from .array_checks import (
+    as_float_array,
+    as_int_list,
+    check_finite,
+    check_policy,
+    find_key,
+    leading_length,
+    per_frame,
+    require,
+)
 from .assemble import face_from_rows, group_by_person, pick_person, rows_variable, stack_rows
 from .frames import FRAME_KEYS, MAX_FRAME_NUMBER, frame_and_index_from_name, frames_by_index, frames_from_key
 from .input_errors import EstimatorInputError

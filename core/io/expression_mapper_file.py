@@ -2,14 +2,15 @@
 
 Layout (``smplx-fusion-expression-mapper/1``): ``header`` is a 0-d string array holding the JSON of the mapper's
 ``header()`` (``format``, ``method``, ``target``, ``num_source``, ``num_target``, ``bounds``, ``target_names``,
-``note``); every other member is one of the method's ``arrays()`` (``core.fusion.expression_map``: the linear
+``note``); every other member is one of the method's ``arrays()`` (``core.fusion.expression``: the linear
 matrix, the projection's source and target face models, the learned network's folded layers...).
 
-Writing is atomic (:func:`core.fused_file.save_npz_atomic`). Reading goes through the project's checked ``.npz``
-reader (:func:`core.safe_pickle.load_npz`); every failure is a :class:`MapperFileError` naming the file and the
-member or header entry at fault. The arrays become a mapper object in ``core.fusion.expression_map``
-(:func:`~core.fusion.expression_map.mapper_from_arrays`, pure); this module only moves them between disk and
-memory.
+Writing is atomic (:func:`core.fileio.atomic_write.save_npz_atomic`). Reading goes through the project's checked
+``.npz`` reader (:func:`core.fileio.safe_pickle.load_npz`); every failure is a :class:`MapperFileError` naming the
+file and the member or header entry at fault. This module only moves plain arrays and a header dict between disk and
+memory and knows nothing of fusion: the mapper object is built from them by
+:func:`core.fusion.expression.mapper_from_arrays` (pure), and read from a file in one call by
+:func:`core.fusion.expression.command.read_mapper`.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from typing import Any, Union
 import numpy as np
 
 from ..errors import FusionError
-from ..fused_file import save_npz_atomic
-from ..safe_pickle import load_npz
+from ..fileio.atomic_write import save_npz_atomic
+from ..fileio.safe_pickle import load_npz
 
 #: The file format this module reads and writes (the ``format`` entry of the header).
 MAPPER_FORMAT = "smplx-fusion-expression-mapper/1"
@@ -39,7 +40,8 @@ def mapper_path(path: Union[str, Path]) -> Path:
 
 
 def write_mapper(mapper: Any, path: Union[str, Path]) -> Path:
-    """Write ``mapper`` (any ``core.fusion.expression_map.ExpressionMapper``) atomically; returns the path written.
+    """Write ``mapper`` (anything with ``header()`` -> dict and ``arrays()`` -> dict of arrays, as every
+    ``core.fusion.expression.mapping.ExpressionMapper``) atomically; returns the path written.
 
     ``.npz`` is appended when ``path`` lacks it. An existing file is replaced (callers ask first: the commands'
     ``--overwrite``).
@@ -73,22 +75,4 @@ def read_mapper_arrays(path: Union[str, Path]) -> tuple[dict, dict[str, np.ndarr
     return header, arrays
 
 
-def read_mapper(path: Union[str, Path]) -> Any:
-    """The mapper stored in ``path`` (numpy only; a learned mapper needs no torch to run).
-
-    Raises :class:`MapperFileError` naming the file and the member (or header entry) that is missing or bad.
-    """
-    from ..fusion.expression_map import mapper_from_arrays
-
-    path = Path(path)
-    header, arrays = read_mapper_arrays(path)
-    try:
-        return mapper_from_arrays(header, arrays)
-    except KeyError as exc:  # a member the method needs
-        name = str(exc.args[0]) if exc.args else "?"
-        raise MapperFileError(f"missing (a {header['method']} mapper needs it)", path=path, field=name) from None
-    except (ValueError, TypeError, IndexError) as exc:
-        raise MapperFileError(f"not a readable {header['method']} mapper ({exc})", path=path) from None
-
-
-__all__ = ["MAPPER_FORMAT", "MapperFileError", "mapper_path", "write_mapper", "read_mapper_arrays", "read_mapper"]
+__all__ = ["MAPPER_FORMAT", "MapperFileError", "mapper_path", "write_mapper", "read_mapper_arrays"]

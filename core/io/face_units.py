@@ -7,7 +7,7 @@ Contract (optional keys of an SMPL-X-layout model ``.npz``, ignored by every SMP
 * ``faceunit_names``: (U,) str, ARKit blendshape names (``mouthSmileLeft``...).
 
 The built-in realistic model (:mod:`core.anny_model`) carries MakeHuman's 52 CC0 "Face Units" this way; the ARKit
-export (``core.arkit_export``) uses them as the rig's shapes. Only the two members are read (``np.load`` is lazy),
+export (``core.export.arkit``) uses them as the rig's shapes. Only the two members are read (``np.load`` is lazy),
 never the whole model.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Optional, Union
 import numpy as np
 
 from ..errors import ModelFileError
-from ..safe_pickle import short_reason
+from ..fileio.safe_pickle import short_reason
 
 FACEUNITS_KEY = "faceunits"
 NAMES_KEY = "faceunit_names"

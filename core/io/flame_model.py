@@ -4,13 +4,13 @@
   (N, 3) with N = 5023, ``shapedirs`` (N, 3, 300 shape + >= 50 expression columns), ``posedirs`` (N, 3, 36) or
   smplx's reshaped (36, 3N), ``weights`` (N, 5) over FLAME's joints (global, neck, jaw, left eye, right eye),
   ``J_regressor`` (5, N), dense or ``scipy.sparse``. ``.pkl`` goes through the restricted unpickler
-  (:mod:`core.safe_pickle`): numpy arrays, scipy sparse matrices and plain containers only. Files still holding
+  (:mod:`core.fileio.safe_pickle`): numpy arrays, scipy sparse matrices and plain containers only. Files still holding
   chumpy objects (the original release) are refused with a hint on how to clean them.
 * **Vertex ids** (``SMPL-X__FLAME_vertex_ids.npy``, from the SMPL-X download): (N,) integers, the SMPL-X mesh
   vertex of each FLAME vertex.
 
 Every problem is a :class:`core.errors.ModelFileError` naming the file and the key. The arrays become a face model
-in ``core.fusion.expression_source.face_model_from_flame_arrays``.
+in ``core.fusion.expression.source.face_model_from_flame_arrays``.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any, Mapping, Optional, Union
 import numpy as np
 
 from ..errors import ModelFileError
-from ..safe_pickle import load_npy_file, load_npz, load_pickle, short_reason
+from ..fileio.safe_pickle import load_npy_file, load_npz, load_pickle, short_reason
 
 FLAME_NUM_JOINTS = 5
 #: FLAME's 300 shape columns come first in ``shapedirs``; the expression columns follow.

@@ -1,8 +1,8 @@
 """Opening estimator files as plain Python mappings, safely: ``.npz``, ``.npy``, ``.pkl`` and ``.json``.
 
 Nothing here executes code from a file:
-- ``.pkl`` goes through :func:`core.safe_pickle.load_pickle` (numpy arrays and plain containers only);
-- ``.npz`` / ``.npy`` are read by :mod:`core.safe_pickle` without ``pickle``: an *object* array inside one
+- ``.pkl`` goes through :func:`core.fileio.safe_pickle.load_pickle` (numpy arrays and plain containers only);
+- ``.npz`` / ``.npy`` are read by :mod:`core.fileio.safe_pickle` without ``pickle``: an *object* array inside one
   (``np.savez(out, **d)`` with a dict or a string-object value writes one) is handed to the same restricted
   unpickler; every array header is checked against the bytes that follow before anything is allocated.
 
@@ -16,8 +16,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from ..safe_pickle import load_npy_file, load_pickle, short_reason
-from ..safe_pickle import load_npz as safe_load_npz
+from ..fileio.safe_pickle import load_npy_file, load_pickle, short_reason
+from ..fileio.safe_pickle import load_npz as safe_load_npz
 from .input_errors import EstimatorInputError
 
 PathLike = Union[str, Path]
@@ -36,7 +36,7 @@ def _unwrap(value: Any) -> Any:
 def load_npz(path: PathLike) -> dict[str, Any]:
     """All members of an ``.npz`` archive as a dict of arrays (0-d object arrays are unwrapped with ``.item()``).
 
-    Each member is checked and streamed by :func:`core.safe_pickle.load_npz` (headers against the bytes that
+    Each member is checked and streamed by :func:`core.fileio.safe_pickle.load_npz` (headers against the bytes that
     follow, object arrays through the restricted unpickler).
     """
     data = safe_load_npz(path, error=EstimatorInputError, allow_objects=True)

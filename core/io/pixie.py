@@ -44,9 +44,9 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from ..estimates import BodyEstimate
+from ..body.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, RIGHT_WRIST_CHAIN
+from ..contracts.estimates import BodyEstimate
 from ..rotations import matrix_to_axis_angle
-from ..skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, RIGHT_WRIST_CHAIN
 from .array_checks import as_float_array, check_finite, check_policy, check_rotation_matrices, require, single
 from .assemble import body_from_rows
 from .frames import frames_from_names

@@ -8,15 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
-from ..estimates import BodyEstimate, FaceEstimate, HandDetections
+from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
 from .amass import read_amass
 from .array_checks import key_list
 from .emoca import is_codes_folder, read_emoca, read_emoca_faces
 from .input_errors import EstimatorInputError
 from .loaders import ARRAY_SUFFIXES, load_any
 from .pixie import PARAM_SUFFIX, read_pixie
-from .smplerx import (SMPLERX_SIGNATURE, SMPLESTX_SIGNATURE, read_smplerx, read_smplerx_people, read_smplestx,
-                      read_smplestx_people)
+from .smplerx import (
+    SMPLERX_SIGNATURE,
+    SMPLESTX_SIGNATURE,
+    read_smplerx,
+    read_smplerx_people,
+    read_smplestx,
+    read_smplestx_people,
+)
 from .wilor import is_wilor_mapping, read_wilor
 
 PathLike = Union[str, Path]

@@ -39,9 +39,17 @@ from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
-from ..estimates import BodyEstimate
-from .array_checks import (as_float_array, as_int_list, check_finite, check_policy, find_key, leading_length,
-                           per_frame, require)
+from ..contracts.estimates import BodyEstimate
+from .array_checks import (
+    as_float_array,
+    as_int_list,
+    check_finite,
+    check_policy,
+    find_key,
+    leading_length,
+    per_frame,
+    require,
+)
 from .assemble import body_from_rows, group_by_person, pick_person, rows_variable, stack_rows
 from .frames import FRAME_KEYS, frame_and_index_from_name, frames_by_index, frames_from_key
 from .input_errors import EstimatorInputError

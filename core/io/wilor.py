@@ -39,10 +39,19 @@ from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from ..estimates import HandDetections
+from ..contracts.estimates import HandDetections
 from ..rotations import axis_angle_to_matrix
-from .array_checks import (as_float_array, as_int_list, check_finite, check_policy, check_rotation_matrices, find_key,
-                           key_list, per_frame, require)
+from .array_checks import (
+    as_float_array,
+    as_int_list,
+    check_finite,
+    check_policy,
+    check_rotation_matrices,
+    find_key,
+    key_list,
+    per_frame,
+    require,
+)
 from .frames import FRAME_KEYS, frame_and_index_from_name, frames_from_key
 from .input_errors import EstimatorInputError
 from .loaders import load_any

@@ -10,6 +10,13 @@ smplx's fixed vertex ids.
 
 Only numpy and scipy are used, so the generator also runs inside Blender's Python.
 
+Modules (top to bottom): :mod:`.primitives` (closed-surface primitives), :mod:`.layout` (proportions per gender,
+the T-pose joints), :mod:`.surface` (part types, torso, neck), :mod:`.head` and :mod:`.limbs` (head, arms, legs),
+:mod:`.body` (every part put together: :func:`~core.mannequin.body.build_body`), :mod:`.skinning`,
+:mod:`.regressor`, :mod:`.blendshapes` (shape, expression, pose correctives), :mod:`.handpose`, :mod:`.landmarks`,
+:mod:`.uv`, and :mod:`.assemble` (the model file's arrays). This file holds the public functions:
+:func:`build_mannequin`, :func:`write_mannequin`, :func:`write_mannequin_set`.
+
 >>> arrays = build_mannequin("v1.1", "neutral")
 >>> arrays["v_template"].shape
 (10475, 3)

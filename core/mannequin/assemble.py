@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import NUM_VERTICES, kintree_table
+from ..body.skeleton import NUM_VERTICES, kintree_table
 from .blendshapes import expression_directions, extra_shape_directions, pose_directions, shape_directions
+from .body import build_body
 from .handpose import left_hand_components, left_hand_mean, right_hand_components, right_hand_mean
 from .landmarks import contour_landmarks, static_landmarks, vertex_order
 from .layout import proportions_for
 from .regressor import joint_regressor
 from .skinning import skinning_weights
-from .surface import build_body
 from .uv import atlas_uv
 
 #: Number of (shape, expression) columns of ``shapedirs`` per file layout.

@@ -16,10 +16,11 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, NUM_POSE_BASIS, PARENTS
+from ..body.skeleton import JOINT_INDEX, NUM_POSE_BASIS, PARENTS
+from .body import build_body
 from .layout import Layout, Proportions
 from .primitives import smoothstep, vertex_normals
-from .surface import Body, build_body
+from .surface import Body
 
 #: The ten meaningful betas: name and the proportion changes of one unit.
 BETAS: tuple[tuple[str, dict[str, float]], ...] = (

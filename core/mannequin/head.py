@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..body.skeleton import JOINT_INDEX
 from .layout import EYE_RADIUS, HEAD_LOCAL_JOINTS, Layout, Proportions
 from .primitives import Sweep, ellipsoid, gaussian, smoothstep
 from .surface import Part, SkinSpec, make_part, rigid
-from ..skeleton import JOINT_INDEX
 
 # head profile (head-local): height, half-width, front z, back z, centre z
 # (the crown above the widest level is the ellipsoidal end cap)

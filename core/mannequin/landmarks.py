@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import SMPLX_EXTRA_VERTEX_IDS
+from ..body.skeleton import SMPLX_EXTRA_VERTEX_IDS
 from .layout import DIGITS, LEFT_DIGITS
 from .surface import Body
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 
 #: The five digits of a hand, in the order their joints appear in JOINT_NAMES.
 DIGITS: tuple[str, ...] = ("index", "middle", "pinky", "ring", "thumb")

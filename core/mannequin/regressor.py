@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-from ..skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES, NUM_JOINTS
 from .layout import DIGITS, LEFT_DIGITS
 from .surface import Body
 
@@ -101,10 +101,12 @@ def joint_candidates(body: Body) -> dict[int, np.ndarray]:
                             ("knee", "knee_ball"), ("ankle", "ankle_ball")):
             out[JOINT_INDEX[f"{side}_{joint}"]] = part(f"{side}_{ball}")
         hip = J[JOINT_INDEX[f"{side}_hip"]]
-        out[JOINT_INDEX[f"{side}_hip"]] = sub([f"{side}_thigh"], lambda v: np.linalg.norm(v - hip, axis=1) < 0.10 * s)
+        out[JOINT_INDEX[f"{side}_hip"]] = sub([f"{side}_thigh"],
+                                              lambda v, hip=hip: np.linalg.norm(v - hip, axis=1) < 0.10 * s)
         foot = J[JOINT_INDEX[f"{side}_foot"]]
         out[JOINT_INDEX[f"{side}_foot"]] = sub([f"{side}_foot", f"{side}_toes"],
-                                                lambda v: np.linalg.norm(v - foot, axis=1) < 0.04 * L.foot_scale)
+                                                lambda v, foot=foot:
+                                                np.linalg.norm(v - foot, axis=1) < 0.04 * L.foot_scale)
         collar = J[JOINT_INDEX[f"{side}_collar"]]
         sign = 1.0 if side == "left" else -1.0
         out[JOINT_INDEX[f"{side}_collar"]] = torso[(np.linalg.norm(V[torso] - collar, axis=1) < 0.12 * s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, NUM_JOINTS
+from ..body.skeleton import JOINT_INDEX, NUM_JOINTS
 from .layout import Layout
 from .primitives import smoothstep
 from .surface import Body, Part, SkinSpec

@@ -1,5 +1,6 @@
-"""The mannequin surface as a list of closed parts: torso and neck here, head and limbs in
-:mod:`.head` and :mod:`.limbs`.
+"""The mannequin surface as a list of closed parts: the part and body types, torso and neck here;
+head and limbs in :mod:`.head` and :mod:`.limbs`, which build on this module; :mod:`.body` puts
+them all together (:func:`core.mannequin.body.build_body`).
 
 Every part has a fixed vertex count (independent of the proportions), so meshes built for
 different proportions share one topology and can be subtracted to get shape directions.
@@ -12,8 +13,8 @@ from typing import Optional
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, NUM_VERTICES
-from .layout import MIRROR_JOINT, Layout, Proportions, base_layout, mirror_x
+from ..body.skeleton import JOINT_INDEX
+from .layout import MIRROR_JOINT, Layout, Proportions, mirror_x
 from .primitives import Sweep, gaussian, ring_mesh, signed_volume, smoothstep, sphere_mesh
 
 
@@ -71,6 +72,15 @@ class Part:
         region = self.region.replace("left_", "right_")
         return Part(name, mirror_x(self.vertices), self.faces[:, [0, 2, 1]].copy(), mirror_x(self.sphere),
                     self.skin.mirrored(), region)
+
+
+#: Elongation of each part along its axis (fixed numbers, so every body shares one topology).
+PART_STRETCH: dict[str, float] = {
+    "torso": 1.9, "neck": 1.6,
+    "left_upper_arm": 2.5, "left_forearm": 2.8, "left_palm": 1.4,
+    "left_index": 3.8, "left_middle": 4.0, "left_pinky": 3.7, "left_ring": 4.0, "left_thumb": 2.8,
+    "left_thigh": 2.2, "left_shin": 3.2, "left_foot": 2.0, "left_toes": 1.2,
+}
 
 
 def make_part(name: str, n: int, shape, skin: SkinSpec, region: str, front_warp: float = 0.0,
@@ -189,53 +199,3 @@ def neck_part(n: int, props: Proportions, layout: Layout) -> Part:
                  [J[JOINT_INDEX["spine3"]], layout.joint("neck"), layout.joint("head"), head + np.array([0, 0.2, 0])],
                  [0.04, 0.035])
     return make_part("neck", n, sweep, skin, "neck")
-
-
-# ------------------------------------------------------------------------------------- assembly
-
-#: Vertex count of each left-side (or central) part; right-side parts copy their left twin.
-#: The torso takes whatever remains of NUM_VERTICES.
-PART_COUNTS: dict[str, int] = {
-    "head": 2400, "left_eye": 90, "left_ear": 80, "neck": 200,
-    "left_shoulder_ball": 80, "left_upper_arm": 280, "left_elbow_ball": 60, "left_forearm": 250,
-    "left_wrist_ball": 48, "left_palm": 230,
-    "left_index": 150, "left_middle": 160, "left_pinky": 130, "left_ring": 150, "left_thumb": 150,
-    "left_thigh": 380, "left_knee_ball": 80, "left_shin": 300, "left_ankle_ball": 50,
-    "left_foot": 240, "left_toes": 110,
-}
-#: Elongation of each part along its axis (fixed numbers, so every body shares one topology).
-PART_STRETCH: dict[str, float] = {
-    "torso": 1.9, "neck": 1.6,
-    "left_upper_arm": 2.5, "left_forearm": 2.8, "left_palm": 1.4,
-    "left_index": 3.8, "left_middle": 4.0, "left_pinky": 3.7, "left_ring": 4.0, "left_thumb": 2.8,
-    "left_thigh": 2.2, "left_shin": 3.2, "left_foot": 2.0, "left_toes": 1.2,
-}
-
-
-def _torso_count() -> int:
-    total = 0
-    for name, n in PART_COUNTS.items():
-        total += 2 * n if name.startswith("left_") else n
-    return NUM_VERTICES - total
-
-
-def build_body(props: Proportions) -> Body:
-    """Build every part for ``props``; the vertex count totals exactly NUM_VERTICES."""
-    from .head import head_parts
-    from .limbs import arm_parts, leg_parts
-
-    layout = base_layout(props)
-    counts = dict(PART_COUNTS)
-    parts: list[Part] = [torso_part(_torso_count(), props, layout), neck_part(counts["neck"], props, layout)]
-    parts += head_parts(props, layout, counts)
-    left = arm_parts(props, layout, counts) + leg_parts(props, layout, counts)
-    parts += left
-    parts += [p.mirrored() for p in left]
-    s = props.stature
-    body = Body(layout=layout.scaled(s))
-    for p in parts:
-        body.parts.append(Part(p.name, p.vertices * s, p.faces, p.sphere, p.skin.scaled(s), p.region))
-    n = sum(p.vertices.shape[0] for p in body.parts)
-    if n != NUM_VERTICES:
-        raise RuntimeError(f"mannequin has {n} vertices, expected {NUM_VERTICES}")
-    return body

@@ -11,13 +11,17 @@ Checks (each returns per-frame scores, flags and a per-joint / per-part breakdow
                     jitter and source switches;
 * ``reprojection``  projected joints against optional 2D evidence.
 
-:func:`core.validate.run.run_checks` runs them; :mod:`.fixes` corrects takes on request; :mod:`.metrics` measures
-accuracy against a ground truth; :mod:`.faults` makes synthetic faulty takes. Everything but
-:mod:`.mesh_eval` (torch + smplx, imported lazily) and :func:`.fixes.resmooth` (scipy) is plain numpy, so it runs
-inside Blender. Importing this package imports nothing heavy.
+:func:`run_checks` (:mod:`.run`) runs them; :mod:`.fixes` corrects takes on request (:func:`apply_fix`);
+:mod:`.metrics` measures accuracy against a ground truth; :mod:`.faults` makes synthetic faulty takes;
+:mod:`.report` and :mod:`.plot_png` write the JSON report and PNG plot; :mod:`.command` is ``python -m core
+validate``. Everything but :mod:`.mesh_eval` (torch + smplx, imported lazily) and :func:`.fixes.resmooth` (scipy)
+is plain numpy, so it runs inside Blender. Importing this package imports nothing heavy.
 """
 from __future__ import annotations
 
-__all__ = ["result", "rom_table", "swing_twist", "joint_limits", "shape", "symmetry", "penetration", "seams",
-           "temporal", "reprojection", "metrics", "posing", "mesh_eval", "run", "fixes", "faults", "report",
-           "plot_png", "command"]
+from .fixes import FIX_NAMES, FixReport, apply_fix
+from .result import CHECK_NAMES, CheckResult, Thresholds, ValidationResult
+from .run import run_checks
+
+__all__ = ["CHECK_NAMES", "CheckResult", "Thresholds", "ValidationResult", "run_checks", "FIX_NAMES", "FixReport",
+           "apply_fix"]

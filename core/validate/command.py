@@ -108,9 +108,9 @@ class _Progress:
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from ..body_model import load_body_model
-    from ..builtin_model import resolve_model
-    from ..fused_file import read_fused, write_fused
+    from ..body.builtin import resolve_model
+    from ..body.model import load_body_model
+    from ..contracts.fused_file import read_fused, write_fused
     from . import fixes as fixes_mod
     from .plot_png import write_plot
     from .report import report_dict, summary_lines, write_report

@@ -1,7 +1,7 @@
 """Synthetic takes with injected faults, for tests and ``bench/validation_recall.py``.
 
 :func:`clean_take` is :func:`core.demo_data.ground_truth.make_ground_truth` with the elbows made to flex
-anatomically: the committed :func:`core.demo_motion.make_demo_sequence` bent both elbows the wrong way (left elbow
+anatomically: the committed :func:`core.demo_data.motion.make_demo_sequence` bent both elbows the wrong way (left elbow
 +1.3 rad about +y, right -0.35 rad about y: the forearm swung *behind* the upper arm, 50-100 deg of hyperextension
 on the left). Flexion is about -y on the left and +y on the right, and the clean take enforces that sign whichever
 version of the demo motion it is built on.
@@ -17,13 +17,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
+from ..body.model import BodyModel
+from ..body.posing import pose_skeleton, truncated_coefficients, with_full_pose
+from ..body.skeleton import JOINT_INDEX, PARENTS
+from ..contracts.fused_file import FusedSequence
 from ..demo_data.ground_truth import make_ground_truth
-from ..fused_file import FusedSequence
 from ..fusion.temporal import axis_angle_to_quaternion, quaternion_multiply, quaternion_to_axis_angle
-from ..skeleton import JOINT_INDEX, PARENTS
 from .joint_limits import angles_to_axis_angle, joint_angles, joint_frames
-from .posing import pose_skeleton, truncated_coefficients, with_full_pose
 
 
 @dataclass

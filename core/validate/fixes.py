@@ -21,12 +21,12 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
+from ..body.model import BodyModel
+from ..body.posing import truncated_coefficients, with_full_pose
+from ..body.skeleton import JOINT_NAMES
+from ..contracts.fused_file import FusedSequence
 from ..fusion import temporal as ft
-from ..skeleton import JOINT_NAMES
 from .joint_limits import JointFrames, angles_to_axis_angle, joint_angles, joint_frames, violations
-from .posing import truncated_coefficients, with_full_pose
 from .result import ValidationResult
 
 FIX_NAMES = ("clamp_joint_limits", "interpolate", "smooth", "clamp_betas")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from ..fusion.temporal import axis_angle_to_quaternion, quaternion_to_axis_angle
-from ..skeleton import JOINT_INDEX, JOINT_NAMES, PARENTS
 from .result import CheckResult, flagged
 from .rom_table import ROM_TABLE, RomRow, limits_degrees, mirrored_name
 from .swing_twist import compose, decompose, orthonormal_frame

@@ -28,10 +28,10 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
-from ..skeleton import NUM_JOINTS, PARENTS
-from .posing import truncated_coefficients
+from ..body.model import BodyModel
+from ..body.posing import truncated_coefficients
+from ..body.skeleton import NUM_JOINTS, PARENTS
+from ..contracts.fused_file import FusedSequence
 
 
 def prefer_passive_openmp() -> None:
@@ -220,4 +220,5 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None and importlib.util.find_spec("smplx") is not None
 
 
-__all__ = ["MeshEvaluator", "MeshBatch", "prefer_passive_openmp", "lbs_flops_per_frame", "resolve_device", "torch_available"]
+__all__ = ["MeshEvaluator", "MeshBatch", "prefer_passive_openmp", "lbs_flops_per_frame", "resolve_device",
+           "torch_available"]

@@ -19,8 +19,8 @@ from typing import Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..skeleton import JOINT_INDEX
+from ..body.model import BodyModel
+from ..body.skeleton import JOINT_INDEX
 from .result import CheckResult, flagged
 
 

@@ -10,14 +10,14 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..body_model import BodyModel
-from ..fused_file import FusedSequence
+from ..body.model import BodyModel
+from ..body.posing import PosedSkeleton, pose_skeleton, skin_vertices, smplx_output_points, truncated_coefficients
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES
+from ..contracts.fused_file import PART_WEIGHTS_KEY, FusedSequence
 from ..rotations import matrix_to_axis_angle
-from ..skeleton import JOINT_INDEX, JOINT_NAMES
 from . import metrics
 from .joint_limits import check_joint_limits
 from .penetration import check_penetration, fit_body_parts, merge_depths, penetration_depths
-from .posing import PosedSkeleton, pose_skeleton, skin_vertices, smplx_output_points, truncated_coefficients
 from .reprojection import Evidence2D, check_reprojection
 from .result import CHECK_NAMES, Thresholds, ValidationResult
 from .seams import check_seams
@@ -26,8 +26,6 @@ from .symmetry import check_symmetry
 from .temporal import check_temporal
 
 ProgressFn = Callable[[int, int, str], None]
-#: The extras key with per-frame expert weights (T, 4): body, face, left hand, right hand (optional).
-PART_WEIGHTS_KEY = "part_weights"
 
 
 def part_weights(seq: FusedSequence) -> dict[str, np.ndarray]:
@@ -174,7 +172,7 @@ def run_checks(seq: FusedSequence, model: BodyModel, thresholds: Optional[Thresh
 
 
 def _output_joint_name(index: int) -> str:
-    from .posing import EXTRA_JOINT_ORDER
+    from ..body.posing import EXTRA_JOINT_ORDER
 
     if index < len(JOINT_NAMES):
         return JOINT_NAMES[index]

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fusion.temporal import (axis_angle_to_quaternion, quaternion_conjugate, quaternion_multiply,
-                               quaternion_to_axis_angle)
+from ..fusion.temporal import (
+    axis_angle_to_quaternion,
+    quaternion_conjugate,
+    quaternion_multiply,
+    quaternion_to_axis_angle,
+)
 
 
 def orthonormal_frame(bone_axis: np.ndarray, flex_hint: np.ndarray, abd_hint: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX
+from ..body.skeleton import JOINT_INDEX
 from .result import CheckResult, flagged
 
 #: (limb name, (left parent, left child), (right parent, right child)).

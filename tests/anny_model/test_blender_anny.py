@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
 from tests.smplx_reference import smplx_vertices
 from tests.test_blender_rig import evaluated_vertices_camera_frame, import_and_get_mesh, random_sequence
 

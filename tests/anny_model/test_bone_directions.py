@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.skeleton import JOINT_INDEX as JI
-from core.skeleton import NUM_JOINTS, PARENTS, SMPLX_EXTRA_VERTEX_IDS
+from core.body.skeleton import JOINT_INDEX as JI
+from core.body.skeleton import NUM_JOINTS, PARENTS, SMPLX_EXTRA_VERTEX_IDS
 
 
 def rodrigues(aa: np.ndarray) -> np.ndarray:

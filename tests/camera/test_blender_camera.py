@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.camera.blender_camera import (OPENCV_TO_BLENDER_CAMERA, blender_camera_settings,
-                                        blender_camera_to_opencv, intrinsics_vary, ndc_to_pixels,
-                                        opencv_to_blender_camera)
+from core.camera.blender_camera import (
+    OPENCV_TO_BLENDER_CAMERA,
+    blender_camera_settings,
+    blender_camera_to_opencv,
+    intrinsics_vary,
+    ndc_to_pixels,
+    opencv_to_blender_camera,
+)
 from core.camera.conversions import intrinsics_matrix, project
 
 POINTS_CV = np.array([[0.3, -0.4, 3.0], [-1.0, 0.5, 6.0], [0.2, 0.9, 2.5], [0.0, 0.0, 4.0]])
@@ -30,7 +35,7 @@ def test_settings_by_hand():
 
 
 def test_opencv_and_blender_camera_frames():
-    from blender_addon.axes import CAMERA_OBJECT_EULER, CAMERA_TO_BLENDER
+    from blender_addon.common.axes import CAMERA_OBJECT_EULER, CAMERA_TO_BLENDER
     from core.rotations import axis_angle_to_matrix
 
     # OpenCV z forward / y down is the Blender camera's -Z forward / +Y up
@@ -53,7 +58,7 @@ def _camera_pixels(bpy, scene, cam_obj, points_cv, image_size):
     from bpy_extras.object_utils import world_to_camera_view
     from mathutils import Vector
 
-    from blender_addon.axes import camera_to_blender
+    from blender_addon.common.axes import camera_to_blender
 
     bpy.context.view_layer.update()
     ndc = np.array([tuple(world_to_camera_view(scene, cam_obj, Vector(camera_to_blender(p))))[:2]
@@ -70,7 +75,7 @@ def _camera_pixels(bpy, scene, cam_obj, points_cv, image_size):
 ])
 def test_camera_matches_pinhole_in_blender(blender, size, fx, fy, c):
     bpy = blender
-    from blender_addon import camera_builder
+    from blender_addon.common import camera_builder
 
     scene = bpy.context.scene
     K = intrinsics_matrix(fx, c, focal_y_px=fy)
@@ -78,7 +83,7 @@ def test_camera_matches_pinhole_in_blender(blender, size, fx, fy, c):
     scene.camera = cam
     assert (scene.render.resolution_x, scene.render.resolution_y) == size
     # the camera's local frame holds the OpenCV point as diag(1, -1, -1) p: converted explicitly
-    from blender_addon.axes import camera_to_blender
+    from blender_addon.common.axes import camera_to_blender
     bpy.context.view_layer.update()
     world_to_local = np.array(cam.matrix_world.inverted())
     local = (world_to_local[:3, :3] @ camera_to_blender(POINTS_CV).T).T + world_to_local[:3, 3]
@@ -89,7 +94,7 @@ def test_camera_matches_pinhole_in_blender(blender, size, fx, fy, c):
 
 def test_keyed_only_when_intrinsics_change(blender):
     bpy = blender
-    from blender_addon import camera_builder
+    from blender_addon.common import camera_builder
 
     scene = bpy.context.scene
     size = np.array([1280.0, 720.0])

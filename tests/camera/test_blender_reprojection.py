@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
+from core.body.skeleton import JOINT_NAMES
 from core.camera.blender_camera import ndc_to_pixels
 from core.camera.conversions import project
 from core.camera.points import sequence_points
-from core.fused_file import read_fused
-from core.skeleton import JOINT_NAMES
+from core.contracts.fused_file import read_fused
 
 
 def _blender_joint_pixels(bpy, arm, frame, image_size, expression_shift):
@@ -23,7 +23,7 @@ def _blender_joint_pixels(bpy, arm, frame, image_size, expression_shift):
     from bpy_extras.object_utils import world_to_camera_view
     from mathutils import Vector
 
-    from blender_addon.axes import MODEL_TO_BLENDER
+    from blender_addon.common.axes import MODEL_TO_BLENDER
 
     scene = bpy.context.scene
     scene.frame_set(frame)

@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
 from core.camera.conversions import project
 from core.camera.points import sequence_points
-from core.fused_file import read_fused
+from core.contracts.fused_file import read_fused
 
 
 def _state(bpy, arm, cam):
     """What a failed operator must leave as it was."""
-    from blender_addon.camera_panel import _curve_points, _root_location_curves
+    from blender_addon.camera.refit import curve_points, root_location_curves
 
     return (cam.data.lens, cam.data.shift_x, cam.data.shift_y, arm["smplx_fusion_source"],
-            tuple(np.concatenate([_curve_points(fc).ravel() for fc in _root_location_curves(arm)]).round(6)),
+            tuple(np.concatenate([curve_points(fc).ravel() for fc in root_location_curves(arm)]).round(6)),
             len(bpy.data.actions), len(bpy.data.node_groups), len(bpy.data.images), len(cam.data.background_images),
             bpy.context.scene.compositing_node_group)
 
@@ -58,18 +58,20 @@ class _Layout:
 
 def test_operators_are_undoable_and_registered(blender):
     bpy = blender
-    from blender_addon import camera_panel
+    from blender_addon.camera import ops as camera_ops
+    from blender_addon.camera import readout
 
-    for op in (camera_panel.SMPLX_FUSION_OT_camera_refit, camera_panel.SMPLX_FUSION_OT_camera_set_plate):
+    for op in (camera_ops.SMPLX_FUSION_OT_camera_refit, camera_ops.SMPLX_FUSION_OT_camera_set_plate):
         assert op.bl_options == {"REGISTER", "UNDO"}
     assert hasattr(bpy.ops.smplx_fusion, "camera_refit") and hasattr(bpy.types.Object, "smplx_fusion_camera")
-    bars, first, top = camera_panel.sparkline(np.array([0.0, 1.0, 2.0, np.nan, 4.0]), 2, width=5)
+    bars, first, top = readout.sparkline(np.array([0.0, 1.0, 2.0, np.nan, 4.0]), 2, width=5)
     assert bars == " ▂▄ █" and first == 0 and top == 4.0
 
 
 def test_refit_lock_and_plate(blender, take, tmp_path):
     bpy = blender
-    from blender_addon.camera_panel import camera_of, reprojection_values
+    from blender_addon.camera.readout import reprojection_values
+    from blender_addon.common.avatar import camera_of
 
     assert bpy.ops.smplx_fusion.import_fused(filepath=str(take.fused), model_path=str(take.model)) == {"FINISHED"}
     arm = bpy.context.view_layer.objects.active
@@ -106,7 +108,7 @@ def test_refit_lock_and_plate(blender, take, tmp_path):
     layout = _Layout()
     from types import SimpleNamespace
 
-    from blender_addon.camera_panel import SMPLX_FUSION_PT_camera
+    from blender_addon.camera.panel import SMPLX_FUSION_PT_camera
 
     SMPLX_FUSION_PT_camera.draw(SimpleNamespace(layout=layout), bpy.context)
     shown = "\n".join(layout.texts)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.cli import main as core_main
-from core.fused_file import read_fused
+from core.contracts.fused_file import read_fused
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
 from core.camera.conversions import intrinsics_matrix, project
 from core.camera.evidence import Evidence, build_evidence
 from core.camera.fit import FitOptions, fit_camera, objective_at
 from core.camera.points import NUM_POINTS, sequence_points
+from core.contracts.fused_file import read_fused
 from core.demo_data.ground_truth import make_ground_truth
-from core.fused_file import read_fused
 
 ROOT = Path(__file__).resolve().parents[2]
 

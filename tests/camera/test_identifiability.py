@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
 from core.camera.conversions import intrinsics_matrix, project
 from core.camera.evidence import Evidence, build_evidence
 from core.camera.fit import irls_translations
@@ -94,7 +94,7 @@ def test_focal_is_not_identifiable_from_crop_cameras(two_takes):
     """The body regressor's crop-camera evidence is the same, to a twentieth of a pixel after the per-frame fit,
     whether the true focal is 1100 or 2200 px, and at either truth it is explained best by the virtual camera's
     ~13,000 px, not by the true focal. The same two takes' true 2D keypoints are told apart by over a pixel."""
-    (t1, ev1, uv1, pts), (t2, ev2, uv2, _) = two_takes[1.0], two_takes[2.0]
+    (t1, ev1, uv1, pts), (_, ev2, uv2, _) = two_takes[1.0], two_takes[2.0]
     body = np.zeros_like(ev1.weight)
     body[:, POINT_GROUPS["body"]] = ev1.weight[:, POINT_GROUPS["body"]]
     assert (body[:, :22] > 0).all()
@@ -119,7 +119,7 @@ def test_focal_is_not_identifiable_from_crop_cameras(two_takes):
 def test_part_experts_add_too_little_to_pin_the_focal(two_takes):
     """All crop evidence together (body, both hands' cam_crop_to_full, the face box): the hands' and face's anchors
     keep some parallax, but at the true focal the residual stays over a pixel and a wrong focal fits better."""
-    (t1, ev1, _, pts), (t2, ev2, _, _) = two_takes[1.0], two_takes[2.0]
+    (t1, ev1, _, pts), (_, ev2, _, _) = two_takes[1.0], two_takes[2.0]
     crop1 = _profile(pts, ev1.uv, ev1.weight, t1.transl)
     crop2 = _profile(pts, ev2.uv, ev2.weight, t1.transl)
     i1, i2 = int(np.flatnonzero(FOCAL_GRID == F0)[0]), int(np.flatnonzero(FOCAL_GRID == 2 * F0)[0])

@@ -6,15 +6,20 @@ import json
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
+from core.body.skeleton import SMPLX_EXTRA_VERTEX_IDS
 from core.camera.conversions import project
 from core.camera.errors import CameraError
-from core.camera.keypoints2d import (SMPLX_EXTRA_KEYPOINTS, keypoints_as_points, point_sources, read_keypoints2d,
-                                     write_keypoints2d)
+from core.camera.keypoints2d import (
+    SMPLX_EXTRA_KEYPOINTS,
+    keypoints_as_points,
+    point_sources,
+    read_keypoints2d,
+    write_keypoints2d,
+)
 from core.camera.points import POINT_GROUPS, sequence_points
 from core.cli import main as core_main
-from core.fused_file import read_fused
-from core.skeleton import SMPLX_EXTRA_VERTEX_IDS
+from core.contracts.fused_file import read_fused
 from tests.camera.keypoint_takes import detector_keypoints
 
 

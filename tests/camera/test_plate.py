@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
 from core.camera.conversions import project
 from core.camera.footage import read_footage
 from core.camera.points import sequence_points
@@ -72,7 +72,7 @@ def _solid_sequence(folder, numbers, size=(32, 24)):
 
 def test_blender_plate_background_and_composite(blender, tmp_path):
     bpy = blender
-    from blender_addon import camera_builder, plate
+    from blender_addon.common import camera_builder, plate
     from core.camera.conversions import intrinsics_matrix
 
     scene = bpy.context.scene
@@ -108,7 +108,7 @@ def decode_png_any(bpy, path):
 
 
 def test_missing_footage_names_the_path(blender, tmp_path):
-    from blender_addon import plate
+    from blender_addon.common import plate
     from blender_addon.core.errors import FusionError  # the add-on's vendored core
 
     with pytest.raises(FusionError, match="footage not found"):

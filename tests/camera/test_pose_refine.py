@@ -9,17 +9,16 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
+from core.body.skeleton import JOINT_INDEX
 from core.camera.evidence import build_evidence
 from core.camera.fit import FitOptions, fit_camera
 from core.camera.keypoints2d import read_keypoints2d, write_keypoints2d
 from core.camera.points import point_rig, posed_points, sequence_points
-from core.camera.pose_refine import (BODY_REFINE_JOINTS, RefineOptions, anchor_joints, refine_pose,
-                                     refined_joint_set)
+from core.camera.pose_refine import BODY_REFINE_JOINTS, RefineOptions, anchor_joints, refine_pose, refined_joint_set
 from core.cli import main as core_main
-from core.fused_file import read_fused
+from core.contracts.fused_file import read_fused
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from core.skeleton import JOINT_INDEX
 from tests.camera.keypoint_takes import detector_keypoints
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from core.contracts.fused_file import read_fused
 from core.demo_data import DemoDataManifest, write_demo_data
-from core.fused_file import read_fused
 
 ROOT = Path(__file__).resolve().parents[2]
 T = 30

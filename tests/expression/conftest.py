@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.fusion.expression_arkit import arkit_from_smplx_face
-from core.fusion.expression_map import face_model_from_arrays, facial_actions_model
-from core.fusion.expression_source import build_flame_like_source, make_pair, sample_frames, sample_sequences
+from core.fusion.expression.arkit import arkit_from_smplx_face
+from core.fusion.expression.mapping import face_model_from_arrays, facial_actions_model
+from core.fusion.expression.source import build_flame_like_source, make_pair, sample_frames, sample_sequences
 
 
 @pytest.fixture(scope="session")

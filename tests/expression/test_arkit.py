@@ -6,11 +6,19 @@ import json
 import numpy as np
 import pytest
 
-from core.arkit_export import read_arkit_csv, write_arkit_csv, write_arkit_json
-from core.fusion.expression_arkit import (ARKIT_NAMES, ARKIT_SOURCES, JAW_OPEN_RAD, arkit_curves,
-                                          assemble_curves, eye_look_curves, full_mesh_dirs,
-                                          has_licence_free_actions, smplx_to_arkit_pair)
-from core.fusion.expression_map import fit_mapper
+from core.export.arkit import read_arkit_csv, write_arkit_csv, write_arkit_json
+from core.fusion.expression import fit_mapper
+from core.fusion.expression.arkit import (
+    ARKIT_NAMES,
+    ARKIT_SOURCES,
+    JAW_OPEN_RAD,
+    arkit_curves,
+    assemble_curves,
+    eye_look_curves,
+    full_mesh_dirs,
+    has_licence_free_actions,
+    smplx_to_arkit_pair,
+)
 from core.io.face_units import read_face_units
 
 
@@ -87,7 +95,7 @@ def test_csv_and_json_round_trip(tmp_path):
 
 @pytest.fixture(scope="module")
 def body_model(model_path):
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     return load_body_model(model_path)
 
@@ -129,7 +137,7 @@ def test_licence_free_check_refuses_a_pca_expression_space(body_model, face11):
 
 def test_a_model_file_with_its_own_face_units_drives_the_arkit_rig(model_path, tmp_path, arkit):
     """The optional ``faceunits`` / ``faceunit_names`` keys of a model file replace the procedural shapes."""
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     data = dict(np.load(model_path, allow_pickle=False))
     v = data["v_template"].shape[0]

@@ -6,11 +6,23 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.fusion.expression_arkit import front_face_mask, head_frame
-from core.fusion.expression_map import (FacePair, LinearFaceModel, face_model_from_arrays, head_region, jaw_features,
-                                        mapper_inputs)
-from core.fusion.expression_source import (NUM_VERTICES, build_flame_like_source, face_model_from_flame_arrays,
-                                           make_pair, sample_frames, sample_sequences)
+from core.fusion.expression.arkit import front_face_mask, head_frame
+from core.fusion.expression.mapping import (
+    FacePair,
+    LinearFaceModel,
+    face_model_from_arrays,
+    head_region,
+    jaw_features,
+    mapper_inputs,
+)
+from core.fusion.expression.source import (
+    NUM_VERTICES,
+    build_flame_like_source,
+    face_model_from_flame_arrays,
+    make_pair,
+    sample_frames,
+    sample_sequences,
+)
 from core.rotations import axis_angle_to_matrix
 
 from .conftest import flame_layout_arrays
@@ -138,9 +150,9 @@ def test_sequences_are_smooth_and_plausible():
 
 
 def test_head_frame_matches_the_model_layout(arrays11):
+    from core.fusion.expression.arkit import HEAD_LOCAL_LEFT_EYE
+    from core.mannequin.body import build_body
     from core.mannequin.layout import HEAD_LOCAL_JOINTS, proportions_for
-    from core.mannequin.surface import build_body
-    from core.fusion.expression_arkit import HEAD_LOCAL_LEFT_EYE
 
     assert tuple(HEAD_LOCAL_JOINTS["left_eye_smplhf"]) == HEAD_LOCAL_LEFT_EYE
     layout = build_body(proportions_for("neutral")).layout

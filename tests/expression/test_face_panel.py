@@ -7,28 +7,28 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
-from core.body_model import load_body_model
-from core.arkit_export import read_arkit_csv
-from core.fusion.expression_arkit import ARKIT_NAMES, arkit_curves, smplx_to_arkit_pair
-from core.fusion.expression_map import fit_mapper
+from core.body.model import load_body_model
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
+from core.export.arkit import read_arkit_csv
+from core.fusion.expression import fit_mapper
+from core.fusion.expression.arkit import ARKIT_NAMES, arkit_curves, smplx_to_arkit_pair
 
 FRAMES = 12
 
 
 @pytest.fixture
 def face_blender(blender):
-    """The ``blender`` session with the face module registered (until it joins ``_FEATURE_MODULES``)."""
+    """The ``blender`` session with the face feature registered (``blender_addon.FEATURES`` includes it)."""
     bpy = blender
-    from blender_addon import face_panel
+    from blender_addon import face
 
     try:
         bpy.ops.smplx_fusion.set_expression_scale.get_rna_type()
     except (AttributeError, KeyError):
-        for cls in face_panel.CLASSES:
+        for cls in face.CLASSES:
             bpy.utils.register_class(cls)
-        face_panel.register_extra()
+        face.register_extra()
     return bpy
 
 
@@ -39,7 +39,7 @@ def _import(bpy, path, model_path):
 
 
 def _mesh_positions(bpy, arm, frame: int) -> np.ndarray:
-    from blender_addon.face_panel import avatar_meshes
+    from blender_addon.common.avatar import avatar_meshes
 
     bpy.context.scene.frame_set(frame)
     dg = bpy.context.evaluated_depsgraph_get()
@@ -63,7 +63,7 @@ def test_intensity_equals_a_take_imported_at_that_intensity(face_blender, takes,
     """Scaling the baked Exp keys and the expression-compensation bone locations reproduces the rig of the take
     whose expression was scaled before import: the mesh matches vertex for vertex."""
     bpy = face_blender
-    from blender_addon.face_panel import expression_fcurves
+    from blender_addon.face.expression_scale import expression_fcurves
 
     full_path, half_path, _ = takes
     half = _import(bpy, half_path, model_path)
@@ -82,7 +82,8 @@ def test_intensity_equals_a_take_imported_at_that_intensity(face_blender, takes,
 
 def test_zero_intensity_mutes_and_any_later_value_restores(face_blender, takes, model_path):
     bpy = face_blender
-    from blender_addon.face_panel import avatar_meshes, expression_fcurves
+    from blender_addon.common.avatar import avatar_meshes
+    from blender_addon.face.expression_scale import expression_fcurves
 
     arm = _import(bpy, takes[0], model_path)
     key = avatar_meshes(arm)[0].data.shape_keys
@@ -106,7 +107,7 @@ def test_undo_restores_the_previous_intensity(face_blender, takes, model_path):
     arm = _import(bpy, takes[0], model_path)
     name = arm.name
     bpy.context.scene.frame_set(4)
-    from blender_addon.face_panel import avatar_meshes
+    from blender_addon.common.avatar import avatar_meshes
 
     value = avatar_meshes(arm)[0].data.shape_keys.key_blocks["Exp001"].value
     bpy.ops.ed.undo_push(message="before")
@@ -122,7 +123,8 @@ def test_undo_restores_the_previous_intensity(face_blender, takes, model_path):
 
 def test_arkit_export_writes_curves_and_adds_shape_keys(face_blender, takes, model_path, tmp_path):
     bpy = face_blender
-    from blender_addon.face_panel import avatar_meshes, set_face_view
+    from blender_addon.common.avatar import avatar_meshes
+    from blender_addon.face.arkit_keys import set_face_view
 
     arm = _import(bpy, takes[0], model_path)
     out = tmp_path / "export" / "take"
@@ -149,9 +151,9 @@ def test_arkit_export_writes_curves_and_adds_shape_keys(face_blender, takes, mod
     # exporting again replaces the curves instead of stacking them
     arm.smplx_fusion_expression_scale = 0.5
     assert bpy.ops.smplx_fusion.export_arkit(filepath=str(out), add_shape_keys=True) == {"FINISHED"}
-    from bpy_extras import anim_utils
+    from blender_addon.common.animation import channelbag_of
 
-    bag = anim_utils.action_get_channelbag_for_slot(key.animation_data.action, key.animation_data.action_slot)
+    bag = channelbag_of(key)
     paths = [fc.data_path for fc in bag.fcurves]
     assert paths.count('key_blocks["jawOpen"].value') == 1
     assert json.loads((tmp_path / "export" / "take.arkit.json").read_text())["provenance"]["expression_scale"] == 0.5
@@ -159,7 +161,8 @@ def test_arkit_export_writes_curves_and_adds_shape_keys(face_blender, takes, mod
 
 def test_face_panel_shows_the_expression_source(face_blender, takes, model_path, tmp_path):
     bpy = face_blender
-    from blender_addon.face_panel import SMPLX_FUSION_PT_face, expression_source_lines
+    from blender_addon.face.expression_source import expression_source_lines
+    from blender_addon.face.panel import SMPLX_FUSION_PT_face
 
     seq = takes[2]
     prov = {"inputs": {"face": {"path": "/clips/take01.emoca", "format": "emoca (save_codes)"}},

@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.fusion.expression_learned import LearnedMapper, TrainConfig, fold_network, train_learned
-from core.fusion.expression_linear import fit_linear, fit_projection, linear_system, solve_bounded
 from core.errors import FusionError
-from core.fusion.expression_map import FORMAT, FacePair, LinearFaceModel, fit_mapper, mapper_inputs
-from core.io.expression_mapper_file import MAPPER_FORMAT, MapperFileError, read_mapper, write_mapper
+from core.fusion.expression import fit_mapper
+from core.fusion.expression.command import read_mapper
+from core.fusion.expression.learned import LearnedMapper, TrainConfig, fold_network, train_learned
+from core.fusion.expression.linear import fit_linear, fit_projection, linear_system, solve_bounded
+from core.fusion.expression.mapping import FORMAT, FacePair, LinearFaceModel, mapper_inputs
+from core.io.expression_mapper_file import MAPPER_FORMAT, MapperFileError, write_mapper
 
 
 def _vertex_errors(pair: FacePair, coeffs: np.ndarray, e: np.ndarray, j: np.ndarray) -> np.ndarray:

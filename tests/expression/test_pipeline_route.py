@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from core.cli import main
+from core.contracts.estimates import BodyEstimate, FaceEstimate
 from core.errors import FusionError
-from core.estimates import BodyEstimate, FaceEstimate
-from core.expression_command import add_parser
 from core.fusion import face as F
-from core.fusion.expression_map import face_model_from_body_model, fit_mapper
-from core.fusion.expression_source import face_model_from_flame_arrays, make_pair, sample_sequences
+from core.fusion.expression import fit_mapper
+from core.fusion.expression.command import add_parser, read_mapper
+from core.fusion.expression.mapping import face_model_from_body_model
+from core.fusion.expression.source import face_model_from_flame_arrays, make_pair, sample_sequences
 from core.fusion.pipeline import FusionOptions, fuse
-from core.io.expression_mapper_file import read_mapper
 
 from .conftest import flame_layout_arrays
 
@@ -25,7 +25,7 @@ K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
 
 @pytest.fixture(scope="module")
 def body_model(model_path):
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     return load_body_model(model_path)
 
@@ -133,7 +133,7 @@ def _fuse(take, model_path, out_name, *extra):
 
 def test_fuse_with_flame_files_picks_projection_and_beats_truncation(take, model_path, source, body_model,
                                                                     capsys):
-    from core.fused_file import read_fused
+    from core.contracts.fused_file import read_fused
 
     rc, out = _fuse(take, model_path, "flame.fused.npz", "--flame", str(take["dir"] / "flame.npz"),
                     "--flame-ids", str(take["dir"] / "ids.npy"))
@@ -160,7 +160,7 @@ def test_fuse_with_flame_files_picks_projection_and_beats_truncation(take, model
 
 
 def test_fuse_uses_a_saved_mapper_and_refuses_bad_files(take, model_path, capsys):
-    from core.fused_file import read_fused
+    from core.contracts.fused_file import read_fused
 
     mapper_file = take["dir"] / "mapper.npz"
     rc = main(["expression-mapper", "--out", str(mapper_file), "--model", str(model_path), "--method", "linear",
@@ -223,8 +223,8 @@ def test_flame_reader_names_file_and_field(tmp_path, source):
 
 
 def test_cli_subcommands_write_files(tmp_path, model_path, source):
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.contracts.fused_file import write_fused
+    from core.demo_data.motion import make_demo_sequence
 
     parser = argparse.ArgumentParser()
     add_parser(parser.add_subparsers(dest="command"))

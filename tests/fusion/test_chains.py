@@ -4,14 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.body.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, NUM_JOINTS, PARENTS, RIGHT_WRIST_CHAIN
 from core.fusion import chains
 from core.rotations import axis_angle_to_matrix
-from core.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, NUM_JOINTS, PARENTS, RIGHT_WRIST_CHAIN
 
 
 @pytest.fixture(scope="session")
 def builtin_model_path(tmp_path_factory):
-    from core.builtin_model import ensure_builtin_model
+    from core.body.builtin import ensure_builtin_model
 
     return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin", kind="mannequin")
 
@@ -56,7 +56,7 @@ def test_kinematics_match_smplx(builtin_model_path):
     import torch
     from smplx.lbs import batch_rigid_transform
 
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     rng = np.random.default_rng(1)
     t = 4

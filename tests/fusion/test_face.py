@@ -4,21 +4,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.fusion import chains, face as F
+from core.body.skeleton import NUM_JOINTS
+from core.fusion import chains
+from core.fusion import face as F
 from core.rotations import axis_angle_to_matrix
-from core.skeleton import NUM_JOINTS
 
 
 @pytest.fixture(scope="session")
 def builtin_model_path(tmp_path_factory):
-    from core.builtin_model import ensure_builtin_model
+    from core.body.builtin import ensure_builtin_model
 
     return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin", kind="mannequin")
 
 
 @pytest.fixture(scope="session")
 def body_model(builtin_model_path):
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     return load_body_model(builtin_model_path)
 

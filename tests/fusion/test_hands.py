@@ -6,23 +6,24 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core.fusion import chains, hands as H
+from core.body.skeleton import LEFT_HAND, NUM_JOINTS, PARENTS, RIGHT_HAND
+from core.fusion import chains
+from core.fusion import hands as H
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from core.skeleton import LEFT_HAND, NUM_JOINTS, PARENTS, RIGHT_HAND
 
 M = np.diag([-1.0, 1.0, 1.0])
 
 
 @pytest.fixture(scope="session")
 def builtin_model_path(tmp_path_factory):
-    from core.builtin_model import ensure_builtin_model
+    from core.body.builtin import ensure_builtin_model
 
     return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin", kind="mannequin")
 
 
 @pytest.fixture(scope="session")
 def body_model(builtin_model_path):
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     return load_body_model(builtin_model_path)
 
@@ -288,7 +289,7 @@ def test_robust_similarity_never_returns_a_reflection():
 
 
 def test_hand_joint_targets_follow_openpose_order(body_model):
-    from core.skeleton import SMPLX_EXTRA_VERTEX_IDS
+    from core.body.skeleton import SMPLX_EXTRA_VERTEX_IDS
 
     idx = H.openpose_hand_joint_indices(H.RIGHT)
     assert idx[0] == 21 and idx[1] == 52 and idx[5] == 40 and idx[17] == 46 and (idx[[4, 8, 12, 16, 20]] == -1).all()

@@ -6,13 +6,16 @@ import json
 import numpy as np
 import pytest
 
+from core.body.skeleton import LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
+from core.contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
+from core.contracts.fused_file import read_fused, validate, write_fused
 from core.errors import FusionError
-from core.estimates import BodyEstimate, FaceEstimate, HandDetections
-from core.fused_file import read_fused, validate, write_fused
-from core.fusion import chains, face as F, hands as H, temporal as tp
+from core.fusion import chains
+from core.fusion import face as F
+from core.fusion import hands as H
+from core.fusion import temporal as tp
 from core.fusion.pipeline import FusionOptions, fuse
 from core.rotations import axis_angle_to_matrix
-from core.skeleton import LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
 
 FPS = 30.0
 K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
@@ -20,14 +23,14 @@ K = np.array([[1000.0, 0.0, 640.0], [0.0, 1000.0, 360.0], [0.0, 0.0, 1.0]])
 
 @pytest.fixture(scope="session")
 def builtin_model_path(tmp_path_factory):
-    from core.builtin_model import ensure_builtin_model
+    from core.body.builtin import ensure_builtin_model
 
     return ensure_builtin_model("neutral", tmp_path_factory.getbasetemp() / "fusion_builtin", kind="mannequin")
 
 
 @pytest.fixture(scope="session")
 def body_model(builtin_model_path):
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     return load_body_model(builtin_model_path)
 

@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core.body_model import load_body_model
-from core.fused_file import read_fused
+from core.body.model import load_body_model
+from core.contracts.fused_file import read_fused
 from core.fusion import hands as H
 from core.fusion.pipeline import FusionOptions, fuse
 from core.io import read_body, read_hands
 
-#: SMPL-X kinematic chains from the pelvis to each wrist (DESIGN.md section 3), composed here with scipy as an
-#: implementation independent of core.fusion.chains.
+#: SMPL-X kinematic chains from the pelvis to each wrist (docs/ARCHITECTURE.md, section 4), composed here with scipy
+#: as an implementation independent of core.fusion.chains.
 WRIST_CHAINS = {"left": (0, 3, 6, 9, 13, 16, 18, 20), "right": (0, 3, 6, 9, 14, 17, 19, 21)}
 
 

@@ -6,7 +6,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def mannequin(model_path):
-    from core.body_model import load_body_model
+    from core.body.model import load_body_model
 
     return load_body_model(model_path)
 

@@ -20,8 +20,8 @@ FRAMES = 60
 @pytest.fixture(scope="module")
 def walk(mannequin, tmp_path_factory):
     """{"truth", "estimate"}: fused files of the 60-frame walk, plus the take object itself."""
+    from core.contracts.fused_file import write_fused
     from core.demo_data.grounding_takes import make_grounding_takes
-    from core.fused_file import write_fused
 
     take = make_grounding_takes(mannequin, num_frames=FRAMES, seed=0)["walking"]
     folder = tmp_path_factory.mktemp("walk")
@@ -32,7 +32,7 @@ def walk(mannequin, tmp_path_factory):
 @pytest.fixture
 def fast_import(monkeypatch):
     """No pose-corrective keys: these tests are about placement and contacts, and the SVD costs time."""
-    from blender_addon import importer
+    from blender_addon.importing import importer
 
     monkeypatch.setattr(importer, "corrective_basis", lambda model, mode: None)
 
@@ -81,7 +81,7 @@ def _all_keys(arm, mesh) -> dict:
 
 def _foot_points_world(bpy, mesh, frames) -> np.ndarray:
     """(F, 2, 3, 3) heel / big toe / small toe of each foot on Blender's evaluated mesh, world frame."""
-    from blender_addon.preview_stage import evaluated_world_points
+    from blender_addon.shots.preview_stage import evaluated_world_points
 
     scene = bpy.context.scene
     out = []
@@ -103,9 +103,15 @@ def _skate_mm(points, normal, contact) -> float:
 
 
 def test_alignment_geometry_round_trips():
-    from blender_addon.axes import CAMERA_TO_BLENDER
-    from blender_addon.ground_alignment import (floor_alignment, plane_from_world, plane_object_matrix,
-                                                plane_of_object_matrix, plane_to_world, rotation_onto_z)
+    from blender_addon.common.axes import CAMERA_TO_BLENDER
+    from blender_addon.common.ground_alignment import (
+        floor_alignment,
+        plane_from_world,
+        plane_object_matrix,
+        plane_of_object_matrix,
+        plane_to_world,
+        rotation_onto_z,
+    )
 
     rng = np.random.default_rng(3)
     n = np.array([0.1, -0.95, -0.2])
@@ -133,7 +139,7 @@ def test_alignment_geometry_round_trips():
 
 def test_detect_marks_contact_starts_and_replaces_only_its_markers(blender, model_path, mannequin, walk,
                                                                    fast_import):
-    from core.fused_file import read_fused
+    from core.contracts.fused_file import read_fused
     from core.grounding import estimate_ground
 
     bpy = blender
@@ -174,8 +180,8 @@ def test_detect_marks_contact_starts_and_replaces_only_its_markers(blender, mode
 
 
 def test_ground_object_lies_on_the_plane_and_catches_the_footage_shadow(blender, model_path, walk, fast_import):
-    from blender_addon import ground_object
-    from blender_addon.axes import CAMERA_TO_BLENDER
+    from blender_addon.common import ground_object
+    from blender_addon.common.axes import CAMERA_TO_BLENDER
 
     bpy = blender
     arm, mesh = _import(bpy, walk["truth"], model_path)
@@ -214,8 +220,8 @@ def test_ground_object_lies_on_the_plane_and_catches_the_footage_shadow(blender,
 
 def test_lock_feet_changes_only_the_range_and_removes_skate(blender, model_path, walk):
     """With the pose correctives on the mesh, as the core's foot points (and the lock's floor push) see it."""
-    from blender_addon import ground_object
-    from blender_addon.ground_alignment import plane_to_world
+    from blender_addon.common import ground_object
+    from blender_addon.common.ground_alignment import plane_to_world
     from core.grounding import LockParams
 
     bpy = blender
@@ -275,7 +281,7 @@ def test_lock_feet_is_undoable(blender, model_path, walk, fast_import):
 
 
 def _scene_state(bpy, arm, mesh) -> tuple:
-    from blender_addon import ground_object
+    from blender_addon.common import ground_object
     from tests.hardening.operator_cases import data_snapshot
 
     ground = ground_object.ground_object_of(arm)
@@ -294,7 +300,7 @@ def _assert_same(state, keys, bpy, arm, mesh):
 
 
 def test_failure_halfway_restores_everything(blender, model_path, walk, fast_import, monkeypatch):
-    from blender_addon import ground_object
+    from blender_addon.common import ground_object
 
     bpy = blender
     arm, mesh = _import(bpy, walk["estimate"], model_path)
@@ -325,7 +331,8 @@ def test_failure_halfway_restores_everything(blender, model_path, walk, fast_imp
 
 
 def test_marked_contacts_are_locked_as_edited(blender, model_path, walk, fast_import):
-    from blender_addon import grounding_ops
+    from blender_addon.grounding.contacts_in_scene import read_contact_curves, write_contact_curves
+    from blender_addon.grounding.edits import GroundEdits
 
     bpy = blender
     arm, mesh = _import(bpy, walk["estimate"], model_path)
@@ -337,13 +344,13 @@ def test_marked_contacts_are_locked_as_edited(blender, model_path, walk, fast_im
     # the animator keeps one contact of the left foot (the true one, frames 18-34) and clears the rest
     edited = np.zeros((FRAMES, 2), dtype=bool)
     edited[17:34, 0] = True
-    edits = grounding_ops.GroundEdits(bpy.context.scene, arm)
-    grounding_ops.write_contact_curves(arm, edited, np.arange(FRAMES), edits.curves)
+    edits = GroundEdits(bpy.context.scene, arm)
+    write_contact_curves(arm, edited, np.arange(FRAMES), edits.curves)
     _settings(bpy, contacts="MARKED")
     assert bpy.ops.smplx_fusion.ground_lock() == {"FINISHED"}
     assert "left 1 (17 frames), right 0 (0 frames)" in bpy.context.scene.smplx_fusion_grounding.summary
     assert _gnd_markers(bpy) == [("GND:L", 18)]
-    np.testing.assert_array_equal(grounding_ops.read_contact_curves(arm, FRAMES), edited)
+    np.testing.assert_array_equal(read_contact_curves(arm, FRAMES), edited)
     # the planted left foot holds still through the edited contact (Blender's evaluated mesh)
     pts = _foot_points_world(bpy, mesh, np.arange(18, 35)).mean(axis=2)[:, 0]  # (17, 3)
     assert np.linalg.norm(pts - pts[0], axis=1).max() < 0.005
@@ -366,8 +373,8 @@ def _joint_pixels(bpy, arm, cam, frame, image_size) -> np.ndarray:
     """(55, 2) pixels of the evaluated armature's bone heads through ``cam`` (Blender's own projection)."""
     from bpy_extras.object_utils import world_to_camera_view
 
+    from core.body.skeleton import JOINT_NAMES
     from core.camera.blender_camera import ndc_to_pixels
-    from core.skeleton import JOINT_NAMES
 
     scene = bpy.context.scene
     scene.frame_set(frame)
@@ -381,7 +388,7 @@ def _joint_pixels(bpy, arm, cam, frame, image_size) -> np.ndarray:
 
 
 def test_world_align_puts_the_floor_at_z0_and_keeps_the_image(blender, model_path, walk, fast_import):
-    from core.fused_file import read_fused
+    from core.contracts.fused_file import read_fused
 
     bpy = blender
     plain_arm, plain_mesh = _import(bpy, walk["truth"], model_path)
@@ -413,7 +420,9 @@ def test_world_align_puts_the_floor_at_z0_and_keeps_the_image(blender, model_pat
 
 def test_world_align_estimates_a_missing_plane_and_grounding_works_on_it(blender, model_path, walk,
                                                                          fast_import):
-    from blender_addon import ground_object, grounding_ops, validation_ops
+    from blender_addon.common import ground_object
+    from blender_addon.common.readback import CurveBackup, read_take, write_take
+    from blender_addon.grounding.take_grounding import take_in_rig_frame
 
     bpy = blender
     arm, mesh = _import(bpy, walk["estimate"], model_path, world_align=True)
@@ -421,9 +430,9 @@ def test_world_align_estimates_a_missing_plane_and_grounding_works_on_it(blender
     assert root["smplx_fusion_plane_source"] in ("fitted", "lowest")
     # the readback in the rig's frame round-trips exactly through the bulk writer
     keys = _all_keys(arm, mesh)
-    rb = validation_ops.read_take(arm, mesh)
-    backup = validation_ops.CurveBackup()
-    validation_ops.write_take(rb, grounding_ops.take_in_rig_frame(rb), np.arange(FRAMES), backup)
+    rb = read_take(arm, mesh)
+    backup = CurveBackup()
+    write_take(rb, take_in_rig_frame(rb), np.arange(FRAMES), backup)
     for key, co in keys.items():
         np.testing.assert_allclose(_all_keys(arm, mesh)[key], co, atol=2e-5, err_msg=str(key))
     backup.restore()
@@ -443,21 +452,20 @@ def test_world_align_estimates_a_missing_plane_and_grounding_works_on_it(blender
 def test_world_aligned_take_reads_back_as_the_plain_import(blender, walk, model_path, fast_import):
     """Validation, fixes and the AMASS export read the take in its camera frame: after a world-aligned import (the
     rig under a take root) the read-back is the plain import's, and writing it back changes no key."""
-    from blender_addon import validation_ops
+    from blender_addon.common.readback import CurveBackup, read_take, seq_in_rig_frame, write_take
 
     bpy = blender
     arm, mesh = _import(bpy, walk["truth"], model_path)
-    plain = validation_ops.read_take(arm, mesh)
+    plain = read_take(arm, mesh)
     bpy.ops.wm.read_factory_settings(use_empty=True)
     arm, mesh = _import(bpy, walk["truth"], model_path, world_align=True)
     assert arm.parent is not None
-    aligned = validation_ops.read_take(arm, mesh)
+    aligned = read_take(arm, mesh)
     np.testing.assert_allclose(aligned.seq.transl, plain.seq.transl, atol=1e-6)
     np.testing.assert_allclose(aligned.seq.global_orient, plain.seq.global_orient, atol=1e-6)
     np.testing.assert_allclose(aligned.displayed_joints, plain.displayed_joints, atol=1e-6)
     before = _all_keys(arm, mesh)
-    validation_ops.write_take(aligned, validation_ops.seq_in_rig_frame(aligned, aligned.seq),
-                              np.arange(FRAMES), validation_ops.CurveBackup())
+    write_take(aligned, seq_in_rig_frame(aligned, aligned.seq), np.arange(FRAMES), CurveBackup())
     after = _all_keys(arm, mesh)
     assert before.keys() == after.keys()
     for key in before:
@@ -467,14 +475,15 @@ def test_world_aligned_take_reads_back_as_the_plain_import(blender, walk, model_
 def test_camera_panel_depth_offset_keeps_the_take_root(blender, walk, model_path, fast_import):
     """The camera panel's depth offset moves the rig along the camera axis, relative to its take root: the
     read-back take moves away from the camera by that offset, whatever the root's placement."""
-    from blender_addon import camera_panel, validation_ops
+    from blender_addon.camera.adjust import apply_adjustments
+    from blender_addon.common.readback import read_take
 
     bpy = blender
     arm, mesh = _import(bpy, walk["truth"], model_path, world_align=True)
-    before = validation_ops.read_take(arm, mesh).seq.transl.copy()
+    before = read_take(arm, mesh).seq.transl.copy()
     arm.smplx_fusion_camera.lock_to_footage = False
     arm.smplx_fusion_camera.depth_offset = 0.5
-    camera_panel.apply_adjustments(arm)
+    apply_adjustments(arm)
     bpy.context.view_layer.update()
-    after = validation_ops.read_take(arm, mesh).seq.transl
+    after = read_take(arm, mesh).seq.transl
     np.testing.assert_allclose(after - before, np.broadcast_to([0.0, 0.0, 0.5], before.shape), atol=1e-5)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from core.cli import build_parser, main
+from core.contracts.fused_file import read_fused, write_fused
 from core.errors import FusedFileError
-from core.fused_file import read_fused, write_fused
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +111,7 @@ def test_malformed_grounding_extras_name_the_field(grounding_takes, tmp_path, ke
 
 
 def _payload(seq):
-    from core.fused_file import to_arrays
+    from core.contracts.fused_file import to_arrays
 
     clean = copy.deepcopy(seq)
     clean.extras = {}

@@ -20,7 +20,8 @@ def test_plane_fit_recovers_known_plane_under_outliers(outlier_share):
     normal, d = _known_plane(rng)
     n = 400
     # points on the plane over a 4 m x 2 m patch in front of the camera, 5 mm noise
-    u = np.cross(normal, [1.0, 0.0, 0.0]); u /= np.linalg.norm(u)
+    u = np.cross(normal, [1.0, 0.0, 0.0])
+    u /= np.linalg.norm(u)
     v = np.cross(normal, u)
     on = -d * normal + np.outer(rng.uniform(-2, 2, n), v) + np.outer(rng.uniform(4, 6, n), u) * 0.5
     on += rng.normal(0, 0.005, (n, 1)) * normal
@@ -42,7 +43,8 @@ def test_plane_fit_of_a_line_uses_the_up_hint():
     """Points along one line (a person standing still) cannot tilt the plane sideways: the up hint decides."""
     rng = np.random.default_rng(2)
     pts = np.stack([rng.uniform(-1, 1, 100), np.full(100, 1.2), np.full(100, 5.0)], axis=1)
-    up = np.array([0.0, -0.9, -0.3]); up /= np.linalg.norm(up)
+    up = np.array([0.0, -0.9, -0.3])
+    up /= np.linalg.norm(up)
     plane = fit_ground_plane(pts, up)
     assert abs(plane.normal @ np.array([1.0, 0.0, 0.0])) < 1e-6  # perpendicular to the line
     assert plane.normal @ up > 0.999

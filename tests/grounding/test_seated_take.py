@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from core.body.posing import EXTRA_JOINT_ORDER
+from core.body.smplx_forward import smplx_forward
 from core.grounding import ContactParams, GroundingParams, GroundPlane, foot_points, ground_sequence
 from core.grounding.contacts import dangling_feet
 from core.grounding.pipeline import below_fraction
-from core.smplx_forward import smplx_forward
-from core.validate.posing import EXTRA_JOINT_ORDER
 
 SEEDS = (0, 1, 2)
 FOOT_NAMES = ("LHeel", "LBigToe", "LSmallToe", "RHeel", "RBigToe", "RSmallToe")
@@ -155,7 +155,7 @@ def test_dangling_rule_never_fires_on_the_walk(mannequin, grounding_takes):
 
 def test_demo_data_writes_the_seated_take(model_path, tmp_path):
     from core.cli import main
-    from core.fused_file import read_fused
+    from core.contracts.fused_file import read_fused
 
     assert main(["demo-data", str(tmp_path), "--walking", "--model", str(model_path)]) == 0
     manifest = json.loads((tmp_path / "grounding.json").read_text())

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.body.posing import pose_skeleton
+from core.body.smplx_forward import smplx_forward
 from core.grounding.foot_points import ANKLE, HIP, KNEE
 from core.grounding.two_bone_ik import leg_ik, shortest_arc
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from core.smplx_forward import smplx_forward
-from core.validate.posing import pose_skeleton
 
 
 def _smplx_joints(model_path, seq):

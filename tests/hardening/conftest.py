@@ -1,8 +1,6 @@
 """Fixtures shared by the hardening tests: the fuzzing seeds, and the extension zip built as a user gets it."""
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -43,14 +43,23 @@ for _p in (_TESTS.parent, _TESTS / "io"):
 
 import io_writers as W  # noqa: E402
 
-from core.body_model import BodyModel, load_body_model  # noqa: E402
+from core.body.model import BodyModel, load_body_model  # noqa: E402
+from core.body.skeleton import NUM_JOINTS, NUM_POSE_BASIS, PARENTS  # noqa: E402
+from core.contracts.estimates import BodyEstimate, FaceEstimate, HandDetections  # noqa: E402
+from core.contracts.fused_file import FusedSequence, read_fused, write_fused  # noqa: E402
 from core.errors import FusionError  # noqa: E402
-from core.estimates import BodyEstimate, FaceEstimate, HandDetections  # noqa: E402
-from core.fused_file import FusedSequence, read_fused, write_fused  # noqa: E402
-from core.io import (read_amass, read_bodies, read_emoca_faces, read_faces, read_hands, read_pixie,  # noqa: E402
-                     read_smplerx_people, read_smplestx_people, read_wilor)
+from core.io import (  # noqa: E402
+    read_amass,
+    read_bodies,
+    read_emoca_faces,
+    read_faces,
+    read_hands,
+    read_pixie,
+    read_smplerx_people,
+    read_smplestx_people,
+    read_wilor,
+)
 from core.io.frames import FRAME_KEYS  # noqa: E402
-from core.skeleton import NUM_JOINTS, NUM_POSE_BASIS, PARENTS  # noqa: E402
 
 MARKER = "PWNED"  # a payload that runs creates this file in the case folder
 
@@ -272,7 +281,7 @@ def build_targets(workdir: Path) -> dict[str, Target]:
     """Write every seed once with the real-format writers under ``workdir`` and load them as trees."""
     import scipy.sparse
 
-    from core.demo_motion import make_demo_sequence
+    from core.demo_data.motion import make_demo_sequence
 
     rng = np.random.default_rng(2024)
     seeds_root = Path(tempfile.mkdtemp(prefix="seeds_", dir=workdir))
@@ -385,7 +394,7 @@ def build_targets(workdir: Path) -> dict[str, Target]:
              lambda root, r: read_hands(root / "hands.npz", nonfinite=_policy(r)), weight=0.5),
     ], check_hands, _faults())
 
-    # the fused file, schema v1, written by core.fused_file.write_fused
+    # the fused file, schema v1, written by core.contracts.fused_file.write_fused
     d = seeds_root / "fused"
     write_fused(d / "take.fused.npz", make_demo_sequence(num_frames=4))
     out["fused"] = Target("fused", [
@@ -1238,7 +1247,7 @@ def check_hands(hands: Any) -> None:
 
 
 def check_fused(seq: Any) -> None:
-    from core.fused_file import validate
+    from core.contracts.fused_file import validate
 
     _require(isinstance(seq, FusedSequence), f"not a FusedSequence: {type(seq).__name__}")
     validate(seq)

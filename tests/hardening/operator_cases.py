@@ -74,7 +74,7 @@ def _explode(*args: Any, **kwargs: Any) -> None:
 
 
 def _break_camera(monkeypatch: pytest.MonkeyPatch) -> None:
-    from blender_addon import camera_builder
+    from blender_addon.common import camera_builder
 
     monkeypatch.setattr(camera_builder, "build_camera", _explode)
 
@@ -89,8 +89,8 @@ def _evil_pickle(path: Path, marker: Path) -> Path:
 
 
 def _prepare_import(tmp: Path, model_path: Path) -> dict:
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.contracts.fused_file import write_fused
+    from core.demo_data.motion import make_demo_sequence
 
     tmp.mkdir(parents=True, exist_ok=True)
     fused = write_fused(tmp / "take.fused.npz", make_demo_sequence(num_frames=6))
@@ -167,20 +167,20 @@ class AvatarOperatorCase:
 
 
 def _break_eye_material(monkeypatch: pytest.MonkeyPatch) -> None:
-    from blender_addon import materials
+    from blender_addon.shots import materials
 
     monkeypatch.setattr(materials, "build_eye_material", _explode)  # after the skin material exists
 
 
 def _break_floor(monkeypatch: pytest.MonkeyPatch) -> None:
-    from blender_addon import preview_stage
+    from blender_addon.shots import preview_stage
 
     monkeypatch.setattr(preview_stage, "add_floor", _explode)  # after the lights, world and collection exist
 
 
 def _break_second_frame(monkeypatch: pytest.MonkeyPatch) -> None:
-    from blender_addon import render_ops
-    from blender_addon.window_progress import WindowProgress
+    from blender_addon.common import ui
+    from blender_addon.common.progress import WindowProgress
 
     class FailOnSecondFrame(WindowProgress):
         def __call__(self, done: int, total: int, message: str) -> None:
@@ -188,11 +188,11 @@ def _break_second_frame(monkeypatch: pytest.MonkeyPatch) -> None:
                 _explode()
             super().__call__(done, total, message)
 
-    monkeypatch.setattr(render_ops, "WindowProgress", FailOnSecondFrame)
+    monkeypatch.setattr(ui, "WindowProgress", FailOnSecondFrame)  # the progress AtomicOperator passes
 
 
 def _break_ground_object(monkeypatch: pytest.MonkeyPatch) -> None:
-    from blender_addon import ground_object
+    from blender_addon.common import ground_object
 
     new_ground = ground_object._new_ground
 

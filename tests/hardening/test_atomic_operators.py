@@ -37,7 +37,7 @@ CONSTRUCTORS = {
 
 @pytest.fixture
 def no_correctives(monkeypatch):
-    from blender_addon import importer
+    from blender_addon.importing import importer
 
     monkeypatch.setattr(importer, "corrective_basis", lambda model, mode: None)
 

@@ -1,7 +1,7 @@
 """Outputs are written atomically: a temporary file in the same folder, flushed, then renamed over the target.
 
 Covers every writer of user-facing outputs outside the demo data: ``write_fused`` (``fuse``) and
-``write_amass`` (``export-amass``), both through ``core.fused_file.save_npz_atomic``.
+``write_amass`` (``export-amass``), both through ``core.fileio.atomic_write.save_npz_atomic``.
 """
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.amass_export import write_amass
 from core.cli import main
-from core.demo_motion import make_demo_sequence
-from core.fused_file import read_fused, save_npz_atomic, write_fused
+from core.contracts.fused_file import read_fused, write_fused
+from core.demo_data.motion import make_demo_sequence
+from core.export.amass import write_amass
+from core.fileio.atomic_write import save_npz_atomic
 
 WRITERS = {"write_fused": write_fused, "write_amass": write_amass}
 

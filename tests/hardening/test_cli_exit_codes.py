@@ -139,7 +139,7 @@ def test_exit_codes_of_the_real_process(inputs, tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
     assert "field 'right'" in proc.stderr and "Traceback" not in proc.stderr
-    script = textwrap.dedent(f"""
+    script = textwrap.dedent("""
         import sys
         import core.fusion.pipeline as pipeline
         def boom(*a, **k):

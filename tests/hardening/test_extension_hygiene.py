@@ -54,7 +54,7 @@ def _imported_modules(tree: ast.AST) -> list[tuple[str, int]]:
 
 
 def test_no_network_access_in_the_add_on_or_core(sources):
-    assert len(sources) > 40 and "core/io/loaders.py" in sources and "operators.py" in sources
+    assert len(sources) > 40 and "core/io/loaders.py" in sources and "importing/ops.py" in sources
     offenders = []
     for name, text in sources.items():
         tree = ast.parse(text, filename=name)
@@ -140,8 +140,8 @@ def _listing(folder: Path) -> dict[str, tuple[int, int]]:
 def test_installed_extension_folder_is_unchanged_by_use(built_zip, tmp_path):
     """Install as a user would (fresh HOME) and import a take with the default model: the extension's folder is
     byte-for-byte as installed, and user data lives under extension_path_user."""
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.contracts.fused_file import write_fused
+    from core.demo_data.motion import make_demo_sequence
 
     fused = write_fused(tmp_path / "take.fused.npz", make_demo_sequence(num_frames=4))
     home = tmp_path / "home"

@@ -24,12 +24,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
+from core.contracts.fused_file import read_fused, write_fused
 from core.errors import FusionError, UnsafePickleError
-from core.fused_file import read_fused, write_fused
-from core.io import (read_amass, read_body, read_emoca_faces, read_pixie, read_smplerx_people,
-                     read_smplestx_people, read_wilor)
-from core.safe_pickle import loads_pickle
+from core.fileio.safe_pickle import loads_pickle
+from core.io import (
+    read_amass,
+    read_body,
+    read_emoca_faces,
+    read_pixie,
+    read_smplerx_people,
+    read_smplestx_people,
+    read_wilor,
+)
 
 from . import fuzz_kit as K
 from .fuzz_kit import W
@@ -138,7 +145,7 @@ def test_object_arrays_in_npz_and_npy_go_through_the_restricted_unpickler(tmp_pa
 
 def test_fused_and_model_npz_never_unpickle(tmp_path):
     """These formats hold plain arrays only: an object member is refused without being unpickled at all."""
-    from core.demo_motion import make_demo_sequence
+    from core.demo_data.motion import make_demo_sequence
 
     marker = tmp_path / "PWNED"
     fused = write_fused(tmp_path / "a.fused.npz", make_demo_sequence(num_frames=3))
@@ -176,7 +183,7 @@ def test_numpy_gadgets_crash_plain_pickle_but_are_refused(tmp_path):
         import numpy as np
         sys.path.insert(0, {str(ROOT)!r})
         from core.errors import UnsafePickleError
-        from core.safe_pickle import loads_pickle
+        from core.fileio.safe_pickle import loads_pickle
         refused, neutralised = 0, []
         for name, blob in pickle.loads(open({str(blobs)!r}, 'rb').read()):
             try:

@@ -21,11 +21,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
+from core.contracts.fused_file import read_fused, write_fused
 from core.errors import FusionError, ModelFileError, UnsafePickleError
-from core.fused_file import read_fused, write_fused
-from core.io import (EstimatorInputError, read_amass, read_emoca_faces, read_pixie, read_smplerx_people,
-                     read_smplestx_people, read_wilor)
+from core.io import (
+    EstimatorInputError,
+    read_amass,
+    read_emoca_faces,
+    read_pixie,
+    read_smplerx_people,
+    read_smplestx_people,
+    read_wilor,
+)
 from core.io.loaders import load_npy
 
 from . import fuzz_kit as K
@@ -186,7 +193,7 @@ def test_huge_declared_arrays_are_refused_without_allocating(tmp_path, shape):
     (emoca / "exp.npy").write_bytes(_huge_npy(shape))
     amass = _npz_with(tmp_path / "take.npz", {"trans": np.zeros((2, 3)), "betas": np.zeros(10)},
                       {"poses": _huge_npy(shape)})
-    fused = write_fused(tmp_path / "a.fused.npz", __import__("core.demo_motion", fromlist=["x"])
+    fused = write_fused(tmp_path / "a.fused.npz", __import__("core.demo_data.motion", fromlist=["x"])
                         .make_demo_sequence(num_frames=3))
     data = dict(np.load(fused))
     body = data.pop("body_pose")
@@ -214,7 +221,7 @@ def test_huge_declared_arrays_are_refused_without_allocating(tmp_path, shape):
 
 def test_large_npy_files_are_memory_mapped(tmp_path, monkeypatch):
     """Plain .npy files from MMAP_MIN_BYTES on are mapped read-only, not read (EMOCA codes of a long take)."""
-    import core.safe_pickle as sp
+    import core.fileio.safe_pickle as sp
 
     monkeypatch.setattr(sp, "MMAP_MIN_BYTES", 1024)
     arr = np.arange(4096, dtype=np.float64).reshape(64, 64)
@@ -267,7 +274,7 @@ def _regression_cases(tmp: Path) -> list[tuple[str, callable, type, str]]:
         return path
 
     # as_float_array: a JSON / pickle integer beyond float range raised OverflowError
-    cases.append(("int beyond float", lambda p=smplestx(cam_trans=[[10 ** 400, 0, 0]] * 2): read_smplestx_people(p),
+    cases.append(("int beyond float", lambda p=smplestx(cam_trans=[[10 ** 400, 0, 0]] * 2): read_smplestx_people(p),  # noqa: B008
                   EstimatorInputError, "too large"))
     # frames: a 25-digit frame number in a file name raised OverflowError
     folder = tmp / "per_frame"
@@ -350,7 +357,7 @@ def _regression_cases(tmp: Path) -> list[tuple[str, callable, type, str]]:
     spath.write_bytes(pickle.dumps(d, protocol=2))
     cases.append(("sparse with a lying shape", lambda: load_body_model(spath), UnsafePickleError, "sparse"))
     # fused file: image_size of the wrong shape gave a multi-line message
-    seq = __import__("core.demo_motion", fromlist=["x"]).make_demo_sequence(num_frames=3)
+    seq = __import__("core.demo_data.motion", fromlist=["x"]).make_demo_sequence(num_frames=3)
     fpath = write_fused(tmp / "x.fused.npz", seq)
     arrays = dict(np.load(fpath))
     arrays["image_size"] = np.ones((4, 4))

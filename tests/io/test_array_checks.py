@@ -5,14 +5,20 @@ import json
 
 import numpy as np
 import pytest
+from io_writers import Payload
 
 from core.errors import UnsafePickleError
 from core.io import EstimatorInputError
-from core.io.array_checks import (check_finite, check_lengths, check_rotation_matrices, leading_length, per_frame,
-                                  require, single)
+from core.io.array_checks import (
+    check_finite,
+    check_lengths,
+    check_rotation_matrices,
+    leading_length,
+    per_frame,
+    require,
+    single,
+)
 from core.io.loaders import load_json, load_mapping, load_npy, load_npz
-
-from io_writers import Payload
 
 
 def test_require_lists_what_is_there():

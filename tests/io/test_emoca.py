@@ -5,10 +5,9 @@ import json
 
 import numpy as np
 import pytest
+from io_writers import emoca_vals, save_codes
 
 from core.io import EstimatorInputError, read_emoca, read_emoca_faces
-
-from io_writers import emoca_vals, save_codes
 
 
 @pytest.fixture

@@ -5,8 +5,14 @@ import numpy as np
 import pytest
 
 from core.io import EstimatorInputError
-from core.io.frames import (fill_nearest, frame_and_index_from_name, frame_from_name, frames_from_key,
-                            frames_from_names, layout_frames)
+from core.io.frames import (
+    fill_nearest,
+    frame_and_index_from_name,
+    frame_from_name,
+    frames_from_key,
+    frames_from_names,
+    layout_frames,
+)
 
 
 def test_frame_numbers_from_names():

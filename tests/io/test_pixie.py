@@ -5,13 +5,12 @@ import pickle
 
 import numpy as np
 import pytest
+from io_writers import Payload, pixie_codedict, write_pixie
 
+from core.body.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, RIGHT_WRIST_CHAIN
 from core.errors import FusionError, UnsafePickleError
 from core.io import EstimatorInputError, read_pixie
 from core.rotations import matrix_to_axis_angle
-from core.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, RIGHT_WRIST_CHAIN
-
-from io_writers import Payload, pixie_codedict, write_pixie
 
 
 @pytest.fixture

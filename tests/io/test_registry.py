@@ -5,13 +5,30 @@ import pickle
 
 import numpy as np
 import pytest
+from io_writers import (
+    Payload,
+    emoca_vals,
+    flatten_wilor,
+    pixie_codedict,
+    save_codes,
+    smplerx_params,
+    smplestx_out,
+    wilor_out,
+    write_pixie,
+    write_smplerx_frame,
+)
 
 from core.errors import UnsafePickleError
-from core.io import (FORMATS, EstimatorInputError, detect_format, read_bodies, read_body, read_face, read_faces,
-                     read_hands)
-
-from io_writers import (Payload, emoca_vals, flatten_wilor, pixie_codedict, save_codes, smplerx_params,
-                        smplestx_out, wilor_out, write_pixie, write_smplerx_frame)
+from core.io import (
+    FORMATS,
+    EstimatorInputError,
+    detect_format,
+    read_bodies,
+    read_body,
+    read_face,
+    read_faces,
+    read_hands,
+)
 
 
 @pytest.fixture

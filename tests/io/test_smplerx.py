@@ -6,11 +6,10 @@ import pickle
 
 import numpy as np
 import pytest
+from io_writers import smplerx_params, smplestx_out, write_smplerx_frame
 
 from core.io import EstimatorInputError, crop_intrinsics, read_smplerx, read_smplerx_people, read_smplestx
 from core.io.smplerx import read_smplestx_people
-
-from io_writers import smplerx_params, smplestx_out, write_smplerx_frame
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ import pickle
 
 import numpy as np
 import pytest
+from io_writers import cam_crop_to_full, flatten_wilor, wilor_out
 
 from core.io import EstimatorInputError, read_wilor
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-
-from io_writers import cam_crop_to_full, flatten_wilor, wilor_out
 
 
 def _dump_pkl(path, obj):

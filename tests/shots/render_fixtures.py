@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 
 RENDER_W, RENDER_H = 64, 48
 
@@ -31,7 +31,7 @@ class Avatar:
 @pytest.fixture
 def no_correctives(monkeypatch):
     """No pose-corrective shape keys: the shot tests are about looks, and the SVD costs seconds per import."""
-    from blender_addon import importer
+    from blender_addon.importing import importer
 
     monkeypatch.setattr(importer, "corrective_basis", lambda model, mode: None)
 
@@ -77,7 +77,7 @@ def read_png(bpy: Any, path: Path) -> np.ndarray:
 
 def render_state(bpy: Any) -> dict:
     """The render settings a shot operator may touch (node groups by name)."""
-    from blender_addon.render_presets import capture_render_settings
+    from blender_addon.shots.render_presets import capture_render_settings
 
     saved = capture_render_settings(bpy.context.scene)
     group = saved.pop("compositing_node_group")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import read_fused, write_fused
+from core.contracts.fused_file import read_fused, write_fused
+from core.demo_data.motion import make_demo_sequence
 from core.io import read_amass, read_body
 
 EDITED = "left_elbow"
@@ -84,7 +84,7 @@ def test_an_edited_bone_round_trips_and_nothing_else_changes(take, tmp_path):
                                est.leye_pose[:, None], est.reye_pose[:, None], est.left_hand_pose,
                                est.right_hand_pose], axis=1)  # (T, 55, 3)
     gap = rotation_gap(exported, original.full_pose())
-    from core.skeleton import JOINT_INDEX
+    from core.body.skeleton import JOINT_INDEX
 
     j = JOINT_INDEX[EDITED]
     rows = EDITED_FRAMES - 1
@@ -101,8 +101,8 @@ def test_an_edited_bone_round_trips_and_nothing_else_changes(take, tmp_path):
 
 
 def test_expression_compensation_is_not_an_edit_but_a_moved_bone_is_reported(take, tmp_path):
-    from blender_addon import scene_to_amass
-    from blender_addon.export_scope import find_avatar
+    from blender_addon.common.avatar import find_avatar
+    from blender_addon.export import amass as scene_to_amass
 
     bpy, arm, original = take
     assert np.abs(original.expression).max() > 0.5

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATOR_DIR = ROOT / ".venv" / "node" / "node_modules" / "gltf-validator"

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from core.demo_motion import make_demo_sequence
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
+from core.demo_data.motion import make_demo_sequence
 from tests.hardening.operator_cases import data_snapshot, names_only, scene_state
 
 EXPORTS = {
@@ -93,7 +93,9 @@ def _failing_exporters(monkeypatch, kind: str) -> None:
     """The exporter writes part of its file, then fails."""
     import bpy
 
-    from blender_addon import export_fbx, export_gltf, scene_to_amass
+    from blender_addon.export import amass as scene_to_amass
+    from blender_addon.export import fbx as export_fbx
+    from blender_addon.export import gltf as export_gltf
 
     def half_then_fail(real):
         def run(**kwargs):

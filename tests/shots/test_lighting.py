@@ -20,7 +20,7 @@ def _lighting_objects(bpy) -> list:
 
 
 def _mesh_centre(bpy, mesh) -> np.ndarray:
-    from blender_addon.preview_stage import evaluated_world_points
+    from blender_addon.shots.preview_stage import evaluated_world_points
 
     points = evaluated_world_points(mesh, bpy.context.evaluated_depsgraph_get())
     return (points.min(axis=0) + points.max(axis=0)) / 2.0
@@ -35,7 +35,7 @@ def _aim_error_deg(ob, target: np.ndarray) -> float:
 
 
 def test_blenders_studio_hdris_are_found():
-    from blender_addon import lighting
+    from blender_addon.shots import lighting
 
     names = lighting.hdri_names()
     assert {"city", "courtyard", "forest", "interior", "night", "studio", "sunrise", "sunset"} <= set(names)
@@ -66,7 +66,7 @@ def test_studio_three_point(avatar):
 
 
 def test_hdri_world_uses_blenders_file(avatar):
-    from blender_addon import lighting
+    from blender_addon.shots import lighting
 
     bpy = avatar.bpy
     assert bpy.ops.smplx_fusion.apply_lighting(preset="HDRI", hdri="courtyard", hdri_rotation=0.5) == {"FINISHED"}
@@ -81,7 +81,7 @@ def test_hdri_world_uses_blenders_file(avatar):
 
 
 def test_footage_matched_light_shadow_catcher_and_ambient(avatar, tmp_path):
-    from blender_addon import plate
+    from blender_addon.common import plate
 
     bpy = avatar.bpy
     colour = (0.2, 0.4, 0.6, 1.0)
@@ -93,7 +93,7 @@ def test_footage_matched_light_shadow_catcher_and_ambient(avatar, tmp_path):
     assert set(objects) == {"soft light", "floor"}
     floor = objects["floor"]
     assert floor.is_shadow_catcher
-    from blender_addon.preview_stage import evaluated_world_points
+    from blender_addon.shots.preview_stage import evaluated_world_points
 
     lowest = evaluated_world_points(avatar.mesh, bpy.context.evaluated_depsgraph_get())[:, 2].min()
     assert floor.location.z == pytest.approx(lowest, abs=1e-5)  # at the feet

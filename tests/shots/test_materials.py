@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.body_model import load_body_model
-from core.skeleton import JOINT_NAMES
+from core.body.model import load_body_model
+from core.body.skeleton import JOINT_NAMES
 from tests.hardening.operator_cases import data_snapshot
 
 from .render_fixtures import avatar, mesh_look, no_correctives, write_png  # noqa: F401
@@ -27,7 +27,7 @@ def _linked_from(material, socket_name: str) -> str:
 
 
 def test_eye_weights_read_in_bulk_match_the_model(avatar):
-    from blender_addon import body_regions
+    from blender_addon.shots import body_regions
 
     weights = body_regions.vertex_group_weights(avatar.mesh, body_regions.EYE_GROUPS)
     model = load_body_model(avatar.model)
@@ -70,7 +70,7 @@ def test_procedural_skin_varies_albedo_roughness_and_normal(avatar):
 
 def test_eye_angle_attribute_marks_the_pupil_in_front(avatar):
     """The pupil (smallest angle) of each eye is the eyeball's most forward (-Y in the rest mesh) vertex."""
-    from blender_addon.materials import EYE_ANGLE_ATTRIBUTE
+    from blender_addon.shots.materials import EYE_ANGLE_ATTRIBUTE
 
     bpy, mesh = avatar.bpy, avatar.mesh
     assert bpy.ops.smplx_fusion.apply_materials() == {"FINISHED"}

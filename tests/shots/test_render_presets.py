@@ -27,7 +27,7 @@ def test_cycles_final_cpu_denoised(blender):
 
 
 def test_gpu_falls_back_to_the_cpu_with_a_report(blender, monkeypatch, capsys):
-    from blender_addon import render_presets
+    from blender_addon.shots import render_presets
 
     monkeypatch.setattr(render_presets, "enable_gpu", lambda: None)  # as on a machine without a GPU
     assert blender.ops.smplx_fusion.apply_render_preset(preset="CYCLES_FINAL", device="GPU") == {"FINISHED"}
@@ -36,7 +36,7 @@ def test_gpu_falls_back_to_the_cpu_with_a_report(blender, monkeypatch, capsys):
 
 
 def test_gpu_is_used_when_a_backend_has_devices(blender, monkeypatch):
-    from blender_addon import render_presets
+    from blender_addon.shots import render_presets
 
     monkeypatch.setattr(render_presets, "enable_gpu", lambda: "CUDA")
     messages = render_presets.apply_render_preset(blender.context.scene, "CYCLES_FINAL", "GPU")
@@ -46,7 +46,7 @@ def test_gpu_is_used_when_a_backend_has_devices(blender, monkeypatch):
 def test_enable_gpu_reports_what_this_machine_has(blender):
     """The real device query: None here (no GPU), with the preferences left as they were; a backend name where
     Cycles lists devices of that type."""
-    from blender_addon import render_presets
+    from blender_addon.shots import render_presets
 
     prefs = blender.context.preferences.addons["cycles"].preferences
     before = prefs.compute_device_type
@@ -60,7 +60,7 @@ def test_enable_gpu_reports_what_this_machine_has(blender):
 
 
 def test_unknown_preset_is_refused(blender):
-    from blender_addon import render_presets
+    from blender_addon.shots import render_presets
 
     with pytest.raises(ValueError, match="unknown render preset"):
         render_presets.apply_render_preset(blender.context.scene, "POSTER")
@@ -69,7 +69,7 @@ def test_unknown_preset_is_refused(blender):
 
 
 def test_capture_and_restore_round_trip(blender):
-    from blender_addon import render_presets
+    from blender_addon.shots import render_presets
 
     scene = blender.context.scene
     before = render_state(blender)

@@ -104,7 +104,7 @@ def test_overlay_composites_over_the_footage(avatar, tmp_path):
     assert np.abs(over[..., :3] - plate_rgb[:3]).max() > 0.1  # and the avatar is on it
     assert bpy.context.scene.compositing_node_group is None  # the plate was for this render only
 
-    from blender_addon import plate
+    from blender_addon.common import plate
 
     plate.set_plate(bpy.context.scene, avatar.camera, str(footage))
     assert bpy.ops.smplx_fusion.render(output_dir=str(tmp_path / "b"), overlay="NONE", **FAST) == {"FINISHED"}
@@ -130,8 +130,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_build_py_render_end_to_end(tmp_path, model_path):
-    from core.demo_motion import make_demo_sequence
-    from core.fused_file import write_fused
+    from core.contracts.fused_file import write_fused
+    from core.demo_data.motion import make_demo_sequence
 
     fused = write_fused(tmp_path / "take.fused.npz", make_demo_sequence(num_frames=6, image_size=(320, 240)))
     out = tmp_path / "renders"
@@ -157,8 +157,8 @@ def test_build_py_render_a_blend(tmp_path, model_path):
     """A .blend renders as saved: make one with an imported, lit avatar, then render a range of it."""
     script = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
               "import bpy, blender_addon\n"
-              "from core.demo_motion import make_demo_sequence\n"
-              "from core.fused_file import write_fused\n"
+              "from core.demo_data.motion import make_demo_sequence\n"
+              "from core.contracts.fused_file import write_fused\n"
               "bpy.ops.wm.read_factory_settings(use_empty=True); blender_addon.register()\n"
               f"f = write_fused({str(tmp_path / 't.fused.npz')!r}, make_demo_sequence(num_frames=4, "
               "image_size=(320, 240)))\n"
@@ -212,7 +212,7 @@ class _Layout:
 def test_render_panel_draws_and_passes_its_settings_to_the_operators(avatar):
     from types import SimpleNamespace
 
-    from blender_addon.render_panel import SMPLX_FUSION_PT_render
+    from blender_addon.shots.panel import SMPLX_FUSION_PT_render
 
     bpy = avatar.bpy
     props = bpy.context.scene.smplx_fusion_render

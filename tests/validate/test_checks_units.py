@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.skeleton import JOINT_INDEX
+from core.body.posing import pose_skeleton, smplx_output_points
+from core.body.skeleton import JOINT_INDEX
 from core.validate.penetration import fit_body_parts, slab_depth
-from core.validate.posing import pose_skeleton, smplx_output_points
 from core.validate.reprojection import Evidence2D, check_reprojection, project
 from core.validate.seams import check_seams
 from core.validate.shape import check_shape

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.skeleton import JOINT_INDEX
+from core.body.skeleton import JOINT_INDEX
 from core.validate.joint_limits import angles_to_axis_angle, check_joint_limits, joint_angles, joint_frames
 from core.validate.rom_table import ROM_TABLE
 

@@ -5,9 +5,9 @@ import numpy as np
 from scipy.linalg import orthogonal_procrustes
 from scipy.spatial.transform import Rotation
 
+from core.body.posing import pose_skeleton, skin_vertices
 from core.validate.mesh_eval import MeshEvaluator, lbs_flops_per_frame
 from core.validate.metrics import acceleration_error, mpjpe, pa_mpjpe, per_vertex_error, similarity_align
-from core.validate.posing import pose_skeleton, skin_vertices
 from tests.smplx_reference import smplx_vertices
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from core.fused_file import read_fused, write_fused
+from core.contracts.fused_file import read_fused, write_fused
 from core.validate.plot_png import FLAG_BG, read_png, render
 from core.validate.report import report_dict
 
@@ -82,8 +82,8 @@ class Block:
             raise ImportError('blocked: ' + name)
 sys.meta_path.insert(0, Block())
 sys.path.insert(0, {str(ROOT)!r})
-from core.body_model import load_body_model
-from core.fused_file import read_fused
+from core.body.model import load_body_model
+from core.contracts.fused_file import read_fused
 from core.validate.run import run_checks
 from core.validate import fixes
 seq = read_fused({str(src)!r})

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from core.body_model import load_body_model
+from core.body.model import load_body_model
 from core.fusion.pipeline import PART_WEIGHTS_KEY, fuse
 from core.io import read_body, read_face, read_hands
 from core.validate.run import run_checks

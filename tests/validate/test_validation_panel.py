@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.fused_file import write_fused
+from core.contracts.fused_file import write_fused
 from core.validate.faults import clean_take, inject_elbow_backwards, inject_glitch
 
 FIRST = 1  # Blender frame of file row 0
@@ -47,15 +47,16 @@ def _values(fc):
 
 def test_validate_marks_flagged_frames_and_reads_what_is_displayed(blender, faulty_file, model_path, body_model):
     bpy = blender
-    from blender_addon import validation_ops
-    from core.validate.posing import pose_skeleton
+    from blender_addon.common.readback import read_take
+    from blender_addon.validation.scene_results import COLOR_ATTRIBUTE
+    from core.body.posing import pose_skeleton
     from tests.validate.conftest import rotation_angles
 
     path, take = faulty_file
     scene = bpy.context.scene
     scene.timeline_markers.new("mine", frame=3)
     arm, mesh = _import(bpy, path, model_path)
-    rb = validation_ops.read_take(arm, mesh)  # the rig read back equals the file
+    rb = read_take(arm, mesh)  # the rig read back equals the file
     assert rotation_angles(rb.seq.full_pose(), take.seq.full_pose()).max() < 1e-5
     assert np.abs(rb.seq.transl - take.seq.transl).max() < 1e-5
     assert np.abs(rb.displayed_joints - pose_skeleton(take.seq, body_model).joints).max() < 1e-4
@@ -72,12 +73,12 @@ def test_validate_marks_flagged_frames_and_reads_what_is_displayed(blender, faul
     assert any(r.check == "joint_limits" and r.culprits == "left_elbow" for r in settings.rows)
     assert bpy.ops.smplx_fusion.validation_jump(frame=settings.rows[3].frame) == {"FINISHED"}
     assert scene.frame_current == settings.rows[3].frame and settings.row_index == 3
-    colors = mesh.data.color_attributes[validation_ops.COLOR_ATTRIBUTE]
+    colors = mesh.data.color_attributes[COLOR_ATTRIBUTE]
     assert len(colors.data) == 10475
 
     # what the user sees is what is validated: key the left wrist bone 4 cm along its own axis (towards the
     # fingers, nearly along the forearm) on rows 24-31, as a user stretching the forearm would
-    from blender_addon import animation
+    from blender_addon.common import animation
 
     values = np.zeros((64, 3))
     values[24:32, 1] = 0.04
@@ -93,19 +94,19 @@ def test_validate_marks_flagged_frames_and_reads_what_is_displayed(blender, faul
     arm.location = (0.3, -0.2, 0.1)
     arm.rotation_euler = (0.0, 0.1, 0.4)
     bpy.context.view_layer.update()
-    moved = validation_ops.read_take(arm, mesh)
+    moved = read_take(arm, mesh)
     rows = np.r_[0:24, 32:64]  # leave out the rows whose wrist bone was stretched by hand
     assert np.abs(moved.displayed_joints - pose_skeleton(moved.seq, body_model).joints)[rows].max() < 1e-4
     assert np.abs(moved.seq.transl - take.seq.transl).max() > 0.1
     assert bpy.ops.smplx_fusion.validation_clear() == {"FINISHED"}
-    assert _markers(bpy) == {("mine", 3)} and validation_ops.COLOR_ATTRIBUTE not in mesh.data.color_attributes
+    assert _markers(bpy) == {("mine", 3)} and COLOR_ATTRIBUTE not in mesh.data.color_attributes
 
 
 def test_fixes_write_back_and_undo_restores(blender, faulty_file, model_path, body_model):
     bpy = blender
-    from blender_addon import validation_ops
-    from tests.test_blender_rig import evaluated_vertices_camera_frame
+    from blender_addon.common.readback import read_take
     from tests.smplx_reference import smplx_vertices
+    from tests.test_blender_rig import evaluated_vertices_camera_frame
 
     path, take = faulty_file
     arm, mesh = _import(bpy, path, model_path, correctives="FULL")
@@ -123,7 +124,7 @@ def test_fixes_write_back_and_undo_restores(blender, faulty_file, model_path, bo
     settings = bpy.context.scene.smplx_fusion_validation
     assert settings.last_fix.startswith("clamp_joint_limits: 8 of 8 frames changed")
     # the rig shows the fixed take, pose correctives included: Blender's mesh equals smplx's for it
-    fixed = validation_ops.read_take(arm, mesh).seq
+    fixed = read_take(arm, mesh).seq
     ref = smplx_vertices(model_path, fixed, np.array([8]))[0]
     assert np.abs(evaluated_vertices_camera_frame(bpy, mesh, FIRST + 8) - ref).max() < 2e-4
 
@@ -140,11 +141,11 @@ def test_fixes_write_back_and_undo_restores(blender, faulty_file, model_path, bo
 
 def test_resmooth_runs_through_the_core_subprocess_without_scipy(blender, faulty_file, model_path, monkeypatch):
     bpy = blender
-    from blender_addon import validation_ops
+    from blender_addon.validation import fixes
 
     path, _ = faulty_file
     arm, mesh = _import(bpy, path, model_path)
-    monkeypatch.setattr(validation_ops, "scipy_available", lambda: False)
+    monkeypatch.setattr(fixes, "scipy_available", lambda: False)
     settings = bpy.context.scene.smplx_fusion_validation
     settings.only_flagged = False
     before = _values(_curve(arm, "spine2"))
@@ -158,7 +159,8 @@ def test_resmooth_runs_through_the_core_subprocess_without_scipy(blender, faulty
 
 def test_failures_change_nothing(blender, faulty_file, model_path, monkeypatch, tmp_path):
     bpy = blender
-    from blender_addon import validation_ops
+    from blender_addon.common import readback
+    from blender_addon.common.animation import channelbag_of
 
     with pytest.raises(RuntimeError, match="no imported SMPL-X avatar"):
         bpy.ops.smplx_fusion.validate()
@@ -167,9 +169,9 @@ def test_failures_change_nothing(blender, faulty_file, model_path, monkeypatch, 
     assert bpy.ops.smplx_fusion.validate() == {"FINISHED"}
     marks = _markers(bpy)
     curves = {fc.data_path + str(fc.array_index): _values(fc) for fc in
-              validation_ops._channelbag(arm).fcurves}
+              channelbag_of(arm).fcurves}
     calls = {"n": 0}
-    real = validation_ops._write_rows
+    real = readback._write_rows
 
     def flaky(*args, **kwargs):
         calls["n"] += 1
@@ -177,11 +179,11 @@ def test_failures_change_nothing(blender, faulty_file, model_path, monkeypatch, 
             raise ValueError("simulated failure halfway through the write")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(validation_ops, "_write_rows", flaky)
+    monkeypatch.setattr(readback, "_write_rows", flaky)
     with pytest.raises(RuntimeError, match="simulated failure"):
         bpy.ops.smplx_fusion.validation_fix(fix="INTERPOLATE", frame_start=1, frame_end=64)
     assert calls["n"] == 40
-    for fc in validation_ops._channelbag(arm).fcurves:
+    for fc in channelbag_of(arm).fcurves:
         assert np.array_equal(_values(fc), curves[fc.data_path + str(fc.array_index)])
     assert _markers(bpy) == marks
     moved = tmp_path / "moved.fused.npz"
@@ -196,11 +198,11 @@ def test_failures_change_nothing(blender, faulty_file, model_path, monkeypatch, 
 
 def test_betas_fix_moves_the_bone_rests_with_the_shape(blender, tmp_path, model_path, model_no_correctives_path):
     bpy = blender
-    from blender_addon import validation_ops
+    from blender_addon.common.readback import read_take
     from core.validate.faults import inject_extreme_betas
     from tests.smplx_reference import smplx_vertices
-    from tests.validate.conftest import rotation_angles
     from tests.test_blender_rig import evaluated_vertices_camera_frame
+    from tests.validate.conftest import rotation_angles
 
     take = inject_extreme_betas(clean_take(48, 1), sigma=5.0, component=0)
     path = write_fused(tmp_path / "fat.fused.npz", take.seq)
@@ -211,7 +213,7 @@ def test_betas_fix_moves_the_bone_rests_with_the_shape(blender, tmp_path, model_
     assert bpy.ops.smplx_fusion.validation_fix(fix="CLAMP_BETAS") == {"FINISHED"}
     assert 2.7 < mesh.data.shape_keys.key_blocks["Shape000"].value < 3.0
     assert np.linalg.norm(np.array(arm.data.bones["left_wrist"].head_local) - head_before) > 1e-3
-    fixed = validation_ops.read_take(arm, mesh).seq
+    fixed = read_take(arm, mesh).seq
     assert bpy.context.scene.smplx_fusion_validation.summary == "0 of 48 frames flagged"
     assert rotation_angles(fixed.full_pose(), take.seq.full_pose()).max() < 1e-5  # the pose is untouched
     ref = smplx_vertices(model_no_correctives_path, fixed, np.array([5]))[0]  # imported without correctives
