@@ -151,7 +151,7 @@ class ArkitEdits:
             for fc in [fc for fc in cb.fcurves if fc.data_path in _ARKIT_PATHS]:
                 cb.fcurves.remove(fc)
             for curve in saved.curves:
-                fc = cb.fcurves.new(curve.data_path, index=curve.array_index, group_name=curve.group)
+                fc = animation.new_fcurve(cb, curve.data_path, curve.array_index, curve.group)
                 fc.keyframe_points.add(len(curve.interpolation))
                 fc.keyframe_points.foreach_set("co", curve.co)
                 fc.keyframe_points.foreach_set("interpolation", curve.interpolation)

@@ -17,7 +17,7 @@ from typing import Optional
 import bpy
 import numpy as np
 
-from ..common.animation import FIRST_FRAME, channelbag_of
+from ..common.animation import FIRST_FRAME, channelbag_of, new_fcurve
 from ..common.readback import CurveBackup, curve_values
 from ..core.errors import FusionError
 from ..core.grounding.contacts import mask_intervals
@@ -74,7 +74,7 @@ def write_contact_curves(arm: bpy.types.Object, contact: np.ndarray, rows: np.nd
         fc = cb.fcurves.find(path, index=0)
         values = np.zeros(t, dtype=np.float32)
         if fc is None:
-            fc = cb.fcurves.new(path, index=0, group_name=CONTACT_GROUP)
+            fc = new_fcurve(cb, path, 0, CONTACT_GROUP)
             backup.created(cb, fc)
         else:
             backup.save(fc)

@@ -112,7 +112,7 @@ def clamp_joint_limits(seq: FusedSequence, model: BodyModel, frames: Optional[Se
     jf = joint_frames(model.rest_joints(betas))
     pose = seq.full_pose()
     ang = joint_angles(pose[sel], jf)  # (F, K, 3)
-    bad = violations(ang, jf).max(axis=(0, 2)) > 0.0  # (K,) joints out of range somewhere in the selection
+    bad = violations(ang, jf).max(axis=(0, 2), initial=0.0) > 0.0  # (K,) joints out of range in the selection
     if sel.size and bad.any():
         k = np.flatnonzero(bad)
         lim = jf.limits_rad[k]

@@ -59,3 +59,13 @@ def test_betas_clamp_reports_old_and_new_values(suite):
     k = take.detail["component"]
     assert 2.7 < fixed.betas[k] < 3.0 and np.array_equal(np.delete(fixed.betas, k), np.delete(take.seq.betas, k))
     assert report.details["betas"][f"beta{k:03d}"][0] == round(take.detail["sigma"], 3)
+
+
+def test_a_fix_on_no_frames_changes_nothing(suite, body_model):
+    """A range with no flagged frame (Validation > Fix, only flagged) selects no frame: a no-op, not an error."""
+    seq = suite["clean"].seq
+    for name in ("clamp_joint_limits", "interpolate", "smooth"):
+        out, report = fixes.apply_fix(seq, body_model, name, [])
+        assert report.frames_selected == 0 and list(report.frames_changed) == [], name
+        np.testing.assert_array_equal(out.full_pose(), seq.full_pose())
+        np.testing.assert_array_equal(out.transl, seq.transl)
