@@ -35,6 +35,8 @@ ANNY_CACHE = VENV / "anny"
 #: The Khronos glTF validator (npm package, pinned), installed at test set-up into .venv/node for the glTF tests.
 GLTF_VALIDATOR_REQUIREMENT = "gltf-validator@2.0.0-dev.3.10"
 GLTF_VALIDATOR_PREFIX = VENV / "node"
+#: The wheels the extension zips bundle (extension_build/wheels.toml), downloaded once at build time.
+WHEEL_CACHE = VENV / "extension_wheels"
 
 
 def _say(message: str) -> None:
@@ -140,8 +142,48 @@ def ensure_gltf_validator() -> None:
                     "--loglevel=error", GLTF_VALIDATOR_REQUIREMENT], check=True)
 
 
+#: Blender-like environments for tests/blender_versions: a venv with only ``bpy`` and what it pulls in (what Blender
+#: ships), one per supported Blender, created once at test set-up and cached (about 1.5 GB each).
+BLENDER_ENVS = {"4.5": ("3.11", "bpy==4.5.15"), "5.0": ("3.11", "bpy==5.0.1"), "5.2": ("3.13", "bpy==5.2.3")}
+BLENDER_FOR_PYTHON = {"3.11": "4.5 / 5.0", "3.13": "5.2"}
+
+
+def blender_env_dir(version: str) -> Path:
+    return ROOT / f".venv-bpy{version.replace('.', '')}"
+
+
+def _python(version: str) -> str:
+    """An interpreter of ``version`` that runs: pyenv's, else one on PATH; SystemExit naming what to install."""
+    candidates = [str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))]
+    candidates += [found] if (found := shutil.which(f"python{version}")) else []
+    for candidate in candidates:  # a pyenv shim on PATH fails when that version is not selected: try it first
+        if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
+            return candidate
+    raise SystemExit(f"error: Python {version} is needed for the Blender {BLENDER_FOR_PYTHON[version]} test "
+                     "environment (pyenv install " + version + ")")
+
+
+def ensure_blender_envs() -> None:
+    """Create each ``.venv-bpyXY`` with its pinned ``bpy`` (one pip call each) unless already there."""
+    for version, (python, requirement) in BLENDER_ENVS.items():
+        env = blender_env_dir(version)
+        stamp = env / ".smplx_fusion_bpy"
+        if stamp.is_file() and stamp.read_text().strip() == requirement:
+            continue
+        _say(f"creating {env.name} (Python {python}, {requirement} and only what it pulls in)")
+        started = time.time()
+        if env.exists():
+            shutil.rmtree(env)
+        subprocess.run([_python(python), "-m", "venv", str(env)], check=True)
+        subprocess.run([str(env / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                        requirement], check=True)
+        stamp.write_text(requirement)
+        _say(f"{env.name} ready in {time.time() - started:.0f} s")
+
+
 def cmd_test(args: list[str]) -> int:
     ensure_gltf_validator()
+    ensure_blender_envs()
     return subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=ROOT)
 
 
@@ -172,14 +214,25 @@ def blender_ext_tool() -> Path:
     return tools[-1]
 
 
-def stage_addon(stage: Path) -> Path:
-    """Copy the add-on (with ``core`` vendored, symlinks resolved) and the manifest into ``stage``."""
+def stage_addon(stage: Path, platforms: tuple[str, ...]) -> Path:
+    """Copy the add-on (with ``core`` vendored, symlinks resolved), the manifest and the locked wheels for
+    ``platforms`` into ``stage``; the staged manifest names the wheels and the platforms."""
+    sys.path.insert(0, str(ROOT / "extension_build"))
+    from bundled_wheels import fetch_wheels, manifest_entries
+
     if stage.exists():
         shutil.rmtree(stage)
     shutil.copytree(ROOT / "blender_addon", stage, symlinks=False,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copy2(ROOT / "blender_manifest.toml", stage / "blender_manifest.toml")
     shutil.copy2(ROOT / "LICENSE", stage / "LICENSE")
+    wheels = fetch_wheels(platforms, WHEEL_CACHE)
+    (stage / "wheels").mkdir()
+    for wheel in wheels:
+        shutil.copy2(wheel, stage / "wheels" / wheel.name)
+    manifest = (ROOT / "blender_manifest.toml").read_text().splitlines(keepends=True)
+    first_table = next(i for i, line in enumerate(manifest) if line.startswith("["))  # top-level keys go above it
+    manifest.insert(first_table, manifest_entries(sorted(w.name for w in wheels), platforms) + "\n")
+    (stage / "blender_manifest.toml").write_text("".join(manifest))
     sys.path.insert(0, str(ROOT))
     from core.body.builtin import write_bundled_models
 
@@ -188,22 +241,44 @@ def stage_addon(stage: Path) -> Path:
 
 
 def cmd_build(args: list[str]) -> int:
-    """Stage the add-on in a private temporary folder and write the zip to ``dist/`` (or ``--dist DIR``)."""
+    """Stage the add-on in a private temporary folder and write one zip per platform to ``dist/`` (or
+    ``--dist DIR``); ``--platform P`` (repeatable) builds only those."""
+    import argparse
     import tempfile
 
-    dist = Path(args[args.index("--dist") + 1]) if "--dist" in args else ROOT / "dist"
+    sys.path.insert(0, str(ROOT / "extension_build"))
+    from bundled_wheels import PLATFORMS
+
+    parser = argparse.ArgumentParser(prog="build.py build", description=cmd_build.__doc__)
+    parser.add_argument("--dist", default=str(ROOT / "dist"))
+    parser.add_argument("--platform", action="append", choices=PLATFORMS,
+                        help="build the zip for this platform only (repeatable; default: all four)")
+    opts = parser.parse_args(args)
+    platforms = tuple(opts.platform or PLATFORMS)
+    dist = Path(opts.dist)
     tool = blender_ext_tool()
     with tempfile.TemporaryDirectory(prefix="smplx_fusion_build_") as tmp:
-        stage = stage_addon(Path(tmp) / ADDON_ID)
+        stage = stage_addon(Path(tmp) / ADDON_ID, platforms)
+        out = Path(tmp) / "out"
+        out.mkdir()
+        if subprocess.call([sys.executable, str(tool), "build", "--source-dir", str(stage), "--output-dir", str(out),
+                            "--split-platforms"]) != 0:
+            print("error: blender_ext.py build failed (see above)", file=sys.stderr)
+            return 1
         dist.mkdir(parents=True, exist_ok=True)
-        zip_path = dist / f"{ADDON_ID}-{addon_version()}.zip"
-        if zip_path.exists():
-            zip_path.unlink()
-        for step in (["build", "--source-dir", str(stage), "--output-dir", str(dist)], ["validate", str(zip_path)]):
-            if subprocess.call([sys.executable, str(tool), *step]) != 0:
-                print(f"error: blender_ext.py {step[0]} failed (see above)", file=sys.stderr)
+        written = []
+        for platform in platforms:
+            name = f"{ADDON_ID}-{addon_version()}-{platform.replace('-', '_')}.zip"
+            if not (out / name).is_file():
+                print(f"error: blender_ext.py wrote no {name}", file=sys.stderr)
                 return 1
-    print(f"zip: {zip_path}")
+            if subprocess.call([sys.executable, str(tool), "validate", str(out / name)]) != 0:
+                print(f"error: blender_ext.py validate failed on {name} (see above)", file=sys.stderr)
+                return 1
+            shutil.move(out / name, dist / name)  # replaces an older zip of the same version
+            written.append(dist / name)
+    for path in written:
+        print(f"zip: {path}")
     return 0
 
 

@@ -3,7 +3,7 @@
 A synthetic take (``core.demo_data``: 1280 x 720, focal 1100 px, the usual estimator noise and faults) goes through
 the real path: native SMPLer-X / EMOCA / WiLoR files -> readers -> ``fuse`` -> 2D evidence from each estimator's
 crop camera -> ``fit_camera`` (grid over focal 1,000-20,000 px and scale 0.5-3.0, then L-BFGS). Each fit is run
-once and timed alone (evidence built beforehand; torch imported and warmed on a 10-frame fit first).
+once and timed alone (evidence built beforehand; torch and scipy imported and warmed on a 10-frame fit first).
 
 Rows of the table:
 - ``2D kp + pose refine``: a 2D detector's keypoints on the footage (the true projections of the ground-truth joints
@@ -13,6 +13,10 @@ Rows of the table:
   refinement's own time;
 - ``2D keypoints``: the same keypoints, the camera fit alone on the fused pose (``--no-refine-pose``):
   ``focal_rel_err_no_refine`` / ``transl_rel_err_no_refine``, and ``cpu_s`` (the plain focal + translation fit);
+- ``2D keypoints (scipy)``: the same problem through the fit without torch (``core.camera.fit_scipy``, what Blender's
+  own Python runs; ``fit-camera --backend scipy``): ``scipy_s`` beside ``cpu_s``, ``scipy_focal_rel_err`` /
+  ``scipy_transl_rel_err`` against the truth, and ``scipy_torch_focal_rel_diff`` = |f_scipy / f_torch - 1| (the two
+  fits minimise the same objective, so this is the optimisers' disagreement, not an accuracy);
 - ``2D kp + face box``: the camera fit alone with the face box's position kept beside the keypoints, as before the
   evidence dropped it (``focal_rel_err_kp_with_face_box``: why it is dropped);
 - ``crop only``: the focal fitted from the crop-camera evidence alone (``focal_rel_err_crop_only``; it cannot
@@ -64,6 +68,11 @@ def _refine_row(name, refined, fit, truth, focal_true, seconds):
             "reproj_px_after": round(float(np.nanmean(refined.reproj_after_px)), 3),
             "seconds": round(seconds, 3), "evaluations": fit.iterations + refined.iterations,
             "device": refined.device}
+
+
+def _transl_diff(a, b):
+    """Median over frames of |t_a - t_b| / z_b."""
+    return float(np.median(np.linalg.norm(a.transl_cam - b.transl_cam, axis=1) / b.transl_cam[:, 2]))
 
 
 def _body_mpjpe_mm(joints, true_joints):
@@ -135,6 +144,7 @@ def main() -> int:
         small = type(points)(points=points.points[:10], joints=points.joints[:10])
         small_ev = Evidence(uv=kp_evidence.uv[:10], weight=kp_evidence.weight[:10], image_size=evidence.image_size)
         fit_camera(small, small_ev, seq.transl[:10], seq.camera_K[:10], FitOptions(max_iterations=5, device="cpu"))
+        fit_camera(small, small_ev, seq.transl[:10], seq.camera_K[:10], FitOptions(max_iterations=5, backend="scipy"))
         rig = point_rig(seq.betas, seq.expression, model, FRAMES)
 
         def refine(fit, device):
@@ -155,6 +165,10 @@ def main() -> int:
         refined, refine_s = refine(cpu, "cpu")
         rows.append(_refine_row("2D kp + pose refine (cpu)", refined, cpu, truth, focal_true, cpu_s + refine_s))
         rows.append(_fit_row("2D keypoints (cpu)", cpu, truth, focal_true, cpu_s))
+        t0 = time.perf_counter()
+        scipy_fit = fit_camera(points, kp_evidence, seq.transl, seq.camera_K, FitOptions(backend="scipy"))
+        scipy_s = time.perf_counter() - t0
+        rows.append(_fit_row("2D keypoints (scipy)", scipy_fit, truth, focal_true, scipy_s))
         cuda_s, refine_cuda_s = None, None
         cuda_note = "no CUDA device on this machine (torch.cuda.is_available() is False)"
         if torch.cuda.is_available():
@@ -198,6 +212,10 @@ def main() -> int:
     for r in rows:
         print(f"{r['row']:<28}{r['focal_px']:>10.1f}{r['focal_rel_err']:>11.4f}{r['transl_rel_err']:>12.4f}"
               f"{r['reproj_px_before']:>15.2f}{r['reproj_px_after']:>14.2f}{r['seconds']:>9.2f}{r['evaluations']:>7}")
+    scipy_diff = abs(scipy_fit.focal_px / cpu.focal_px - 1.0)
+    print(f"scipy vs torch, same problem: {scipy_s:.2f} s vs {cpu_s:.2f} s on the cpu ({cpu_s / scipy_s:.1f}x), focal "
+          f"{scipy_fit.focal_px:.2f} vs {cpu.focal_px:.2f} px (relative difference {scipy_diff:.2e}), translations "
+          f"differ by {_transl_diff(scipy_fit, cpu):.2e} of depth (median)")
     print(f"cuda: {'%.2f s' % cuda_s if cuda_s is not None else 'null'} ({cuda_note})")
     print(f"pose refinement: {refine_s:.2f} s on the cpu ({refined.iterations} evaluations, mean correction "
           f"{np.degrees(refined.correction_rad.mean()):.2f} deg); body MPJPE against the ground truth "
@@ -210,6 +228,7 @@ def main() -> int:
           "'2D keypoints' row is the fused pose's error (errors-in-variables), which the pose refinement takes out")
     by_name = {r["row"]: r for r in rows}
     head, plain = by_name["2D kp + pose refine (cpu)"], by_name["2D keypoints (cpu)"]
+    scipy_row = by_name["2D keypoints (scipy)"]
     result = {"bench": "camera_fit", "frames": FRAMES, "cpu_s": round(cpu_s, 3),
               "cuda_s": None if cuda_s is None else round(cuda_s, 3), "cuda_note": cuda_note,
               "focal_rel_err": head["focal_rel_err"], "transl_rel_err": head["transl_rel_err"],
@@ -218,6 +237,9 @@ def main() -> int:
               "refine_s": round(refine_s, 3),
               "refine_cuda_s": None if refine_cuda_s is None else round(refine_cuda_s, 3),
               "focal_rel_err_no_refine": plain["focal_rel_err"], "transl_rel_err_no_refine": plain["transl_rel_err"],
+              "scipy_s": round(scipy_s, 3), "scipy_focal_rel_err": scipy_row["focal_rel_err"],
+              "scipy_transl_rel_err": scipy_row["transl_rel_err"],
+              "scipy_torch_focal_rel_diff": float(f"{scipy_diff:.3g}"), "scipy_evaluations": scipy_fit.iterations,
               "body_mpjpe_mm_fused": round(mpjpe_fused, 2), "body_mpjpe_mm_refined": round(mpjpe_refined, 2),
               "evidence": f"2D keypoints, {KEYPOINT_NOISE_PX:g} px noise, {KEYPOINT_MISSED:.0%} missed",
               "focal_px": head["focal_px"], "focal_true_px": focal_true,

@@ -68,12 +68,13 @@ def blender():
 
 @pytest.fixture(scope="session")
 def extension_zip(tmp_path_factory) -> Path:
-    """``python build.py build --dist <tmp>``: the installable zip, built once per session in a private folder."""
+    """``python build.py build --platform linux-x64 --dist <tmp>``: the installable zip for this machine, built once
+    per session in a private folder."""
     import subprocess
 
     dist = tmp_path_factory.mktemp("dist")
-    out = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--dist", str(dist)], cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--platform", "linux-x64", "--dist",
+                          str(dist)], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     line = next(ln for ln in out.stdout.splitlines() if ln.startswith("zip: "))
     return Path(line.split("zip: ", 1)[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..common import plate
+from ..common import compat, plate
 
 __all__ = ["PlateEdits", "set_background_plate"]
 
@@ -16,7 +16,7 @@ class PlateEdits:
 
     def __init__(self, scene: bpy.types.Scene, cam: bpy.types.Object) -> None:
         self.scene, self.cam = scene, cam
-        self.group = scene.compositing_node_group
+        self.group = compat.compositor_group(scene)
         self.film = scene.render.film_transparent
         self.view = scene.view_settings.view_transform
         self.compositing = scene.render.use_compositing
@@ -27,7 +27,7 @@ class PlateEdits:
         scene, cam = self.scene, self.cam
         while len(cam.data.background_images) > self.backgrounds:
             cam.data.background_images.remove(cam.data.background_images[-1])
-        scene.compositing_node_group = self.group
+        compat.set_compositor_group(scene, self.group)
         scene.render.film_transparent = self.film
         scene.view_settings.view_transform = self.view
         scene.render.use_compositing = self.compositing

@@ -28,11 +28,19 @@ class SMPLX_FUSION_OT_camera_refit(AtomicOperator, bpy.types.Operator):
 
     mode: bpy.props.EnumProperty(  # type: ignore[valid-type]
         name="Run", default="AUTO", options={"HIDDEN"},
-        items=(("AUTO", "Auto", "In Blender when torch imports here, else in a subprocess"),
-               ("IN_PROCESS", "In Blender", "Run the torch fit in this process"),
+        items=(("AUTO", "Auto", "In Blender with torch when it imports here; else with 'Python with torch' in a "
+                                "subprocess when set; else in Blender on scipy (focal and translations)"),
+               ("IN_PROCESS", "In Blender", "Run the fit in this process: torch when it imports, else scipy (focal "
+                                            "and translations; no pose refinement)"),
                ("SUBPROCESS", "Subprocess", "Run python -m core fit-camera with the configured interpreter")))
 
     atomic_label = "camera re-fit"
+
+    @classmethod
+    def description(cls, context: bpy.types.Context, properties: bpy.types.OperatorProperties) -> str:
+        """The tooltip: what the button does, and where the fit runs with the current settings (what pose
+        refinement would need), before it is pressed."""
+        return f"{cls.__doc__}. {refit.route_description(properties.mode, get_preferences(context))}"
 
     def unexpected_message(self, exc: Exception) -> str:
         return f"camera re-fit failed unexpectedly ({type(exc).__name__}: {exc})"

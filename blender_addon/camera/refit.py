@@ -1,8 +1,11 @@
 """Re-fit: one camera (focal, per-frame translations) fitted to the avatar's estimator evidence, and the scene
 updated to it.
 
-The fit (torch) runs on the avatar's fused file: in-process when torch imports here, otherwise
-``python -m core fit-camera`` in a subprocess with the interpreter of the add-on preferences (``core_subprocess``).
+The fit runs on the avatar's fused file (:func:`fit_route` says where): in-process with torch when it imports here;
+otherwise ``python -m core fit-camera`` in a subprocess with the add-on preferences' 'Python with torch' when one is
+set (``core_subprocess``); otherwise in-process on the scipy fit (:mod:`core.camera.fit_scipy`, the extension's
+bundled scipy), which fits the focal and the translations. Pose refinement needs torch: without torch here and
+without a configured interpreter it is refused in plain words before anything runs.
 The fitted file is written next to the source under a new name (never overwriting), and the scene follows it: the
 camera's intrinsics (keyed only if they vary), its reprojection-error curve and the root bone's translation curves.
 :class:`RefitEdits` records what that changes in existing data, so a failed re-fit can put it back.
@@ -24,13 +27,15 @@ from ..common.core_subprocess import core_interpreter, run_core
 from ..common.pose_channels import compute_pose_channels
 from ..core.body.model import load_body_model
 from ..core.body.skeleton import JOINT_NAMES
+from ..core.camera import fit as camera_fit
+from ..core.camera.errors import POSE_REFINEMENT_NEEDS_TORCH
 from ..core.camera.result import REPROJ_AFTER_KEY
 from ..core.contracts.fused_file import FusedSequence, read_fused
 from ..core.errors import FusionError
 from .adjust import MEAN_DEPTH_PROPERTY, apply_adjustments
 
-__all__ = ["unique_output", "root_location_curves", "curve_points", "set_curve_points", "fit_file", "RefitEdits",
-           "refit_camera"]
+__all__ = ["unique_output", "root_location_curves", "curve_points", "set_curve_points", "ROUTES", "fit_route",
+           "route_description", "fit_file", "RefitEdits", "refit_camera"]
 
 _CAMERA_SETTINGS = ("lens", "shift_x", "shift_y", "sensor_fit", "sensor_width", "sensor_height")
 
@@ -75,23 +80,87 @@ def _bone_rest_rotations(arm: bpy.types.Object) -> np.ndarray:
     return np.stack([np.array(arm.data.bones[name].matrix_local)[:3, :3] for name in JOINT_NAMES])
 
 
+#: Where a re-fit runs: in Blender with torch, in Blender on scipy (focal + translations), or ``python -m core`` in a
+#: subprocess.
+ROUTES = ("torch", "scipy", "subprocess")
+
+
+def _configured_python(prefs: Any) -> str:
+    return str(getattr(prefs, "python_path", "") or "") if prefs is not None else ""
+
+
+def fit_route(mode: str, prefs: Any, refine_pose: bool = False) -> str:
+    """Where a re-fit with the operator's ``mode`` runs here (one of :data:`ROUTES`).
+
+    ``AUTO``: torch in Blender when it imports here; else the preferences' 'Python with torch' in a subprocess when
+    one is set; else scipy in Blender. ``IN_PROCESS``: torch when it imports here, else scipy. ``SUBPROCESS``: the
+    subprocess (the configured interpreter, else this one).
+
+    Raises :class:`FusionError` before anything runs when ``refine_pose`` (torch only) cannot run on the route
+    (:data:`core.camera.errors.POSE_REFINEMENT_NEEDS_TORCH`), or when the route needs scipy and it does not import.
+    """
+    torch_here = camera_fit.torch_available()
+    configured = bool(_configured_python(prefs))
+    if mode == "SUBPROCESS":
+        route = "subprocess"
+    elif torch_here:
+        route = "torch"
+    elif mode == "AUTO" and configured:
+        route = "subprocess"
+    else:
+        route = "scipy"
+    # the subprocess runs the configured interpreter, else this one: torch there is the user's, or torch here
+    refine_ok = route == "torch" or (route == "subprocess" and (configured or torch_here))
+    if refine_pose and not refine_ok:
+        raise FusionError(POSE_REFINEMENT_NEEDS_TORCH, field="preferences: Python with torch")
+    if route == "scipy" and importlib.util.find_spec("scipy") is None:
+        raise FusionError("the camera re-fit in Blender needs scipy (the extension zip for this platform bundles it) "
+                          "or torch; install that zip, or set 'Python with torch' in the add-on preferences",
+                          field="preferences: Python with torch")
+    return route
+
+
+def route_description(mode: str, prefs: Any) -> str:
+    """One line for the re-fit button's tooltip: where the fit will run, and what pose refinement needs there."""
+    try:
+        route = fit_route(mode, prefs)
+    except FusionError as exc:
+        return f"Cannot run here: {exc}"
+    if route == "torch":
+        return "Runs in Blender with torch"
+    if route == "subprocess":
+        python = _configured_python(prefs) or "this Python"
+        return f"Runs python -m core fit-camera in a subprocess with {python}"
+    return ("Runs in Blender on scipy (focal and translations). Pose refinement needs torch: set 'Python with torch' "
+            "in the add-on preferences")
+
+
 def fit_file(source: Path, out: Path, model_path: str, focal_px: float, footage: str, mode: str,
-             prefs: Any) -> None:
-    """Write the fitted file ``out`` (in-process with torch, else in a subprocess).
+             prefs: Any, keypoints2d: str = "", refine_pose: Optional[bool] = None) -> None:
+    """Write the fitted file ``out`` where :func:`fit_route` says (in-process with torch or scipy, or a subprocess).
 
-    ``mode``: ``AUTO`` (in-process when torch imports here), ``IN_PROCESS`` or ``SUBPROCESS``."""
-    in_process = mode == "IN_PROCESS" or (mode == "AUTO" and importlib.util.find_spec("torch") is not None)
-    if in_process:
-        from ..core.camera.fit_fused import FitRequest, fit_fused_file
+    ``mode``: ``AUTO``, ``IN_PROCESS`` or ``SUBPROCESS`` (see :func:`fit_route`). ``keypoints2d``: a 2D detector's
+    keypoints file; ``refine_pose``: refine the pose with the camera (None: exactly with keypoints, as
+    ``fit-camera`` does). Raises :class:`FusionError` before anything runs when this cannot run here."""
+    from ..core.camera.fit_fused import FitRequest, fit_fused_file, refines_pose
 
-        fit_fused_file(FitRequest(fused=str(source), out=str(out), from_provenance=True, model=model_path,
-                                  focal_px=focal_px if focal_px > 0 else None, footage=footage or None))
+    request = FitRequest(fused=str(source), out=str(out), from_provenance=True, model=model_path,
+                         focal_px=focal_px if focal_px > 0 else None, footage=footage or None,
+                         keypoints2d=keypoints2d or None, refine_pose=refine_pose)
+    route = fit_route(mode, prefs, refines_pose(request))
+    if route != "subprocess":
+        request.backend = route
+        fit_fused_file(request)
         return
     args = ["fit-camera", str(source), "--from-provenance", "--model", model_path, "--out", str(out), "--quiet"]
     if focal_px > 0:
         args += ["--focal", repr(float(focal_px))]
     if footage:
         args += ["--footage", footage]
+    if keypoints2d:
+        args += ["--keypoints2d", keypoints2d]
+    if refine_pose is not None:
+        args += ["--refine-pose" if refine_pose else "--no-refine-pose"]
     interpreter = core_interpreter(prefs.python_path if prefs is not None else "")
     run_core(args, interpreter, on_line=lambda line: print(f"[smplx_fusion] {line}", file=sys.stderr, flush=True))
 

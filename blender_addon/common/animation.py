@@ -1,8 +1,6 @@
 """Bulk F-curve writing through slotted actions and channelbags (never one key at a time).
 
-The compatibility module for Blender 4.5 LTS and 5.x: the only place that asks Blender for a channelbag or makes an
-F-curve in one, so where the two APIs differ (``action_ensure_channelbag_for_slot`` and ``fcurves.new``'s
-``group_name``, both new in 5.0) the difference is handled here (tests/common/test_animation.py)."""
+The only place that asks Blender for a channelbag; where Blender 4.5 and 5.x differ, :mod:`.compat` answers."""
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
@@ -11,8 +9,9 @@ import bpy
 import numpy as np
 from bpy_extras import anim_utils
 
-__all__ = ["FIRST_FRAME", "LINEAR", "new_slot", "assign_action", "channelbag_of", "slot_channelbag", "new_fcurve",
-           "write_fcurves"]
+from . import compat
+
+__all__ = ["FIRST_FRAME", "LINEAR", "new_slot", "assign_action", "channelbag_of", "slot_channelbag", "write_fcurves"]
 
 #: Frame i of a fused file is Blender frame ``FIRST_FRAME + i``.
 FIRST_FRAME = 1
@@ -36,20 +35,10 @@ def assign_action(owner: bpy.types.ID, action: bpy.types.Action, slot: bpy.types
 def slot_channelbag(action: bpy.types.Action, slot: bpy.types.ActionSlot, ensure: bool = False) -> Any:
     """The channelbag holding ``slot``'s F-curves on ``action`` (created when ``ensure``, else ``None`` if absent).
 
-    The one place that asks Blender for a channelbag, so a version difference is handled here only."""
-    if not ensure:
-        return anim_utils.action_get_channelbag_for_slot(action, slot)
-    if hasattr(anim_utils, "action_ensure_channelbag_for_slot"):  # Blender 5.0+
-        return anim_utils.action_ensure_channelbag_for_slot(action, slot)
-    return _ensure_channelbag_4_5(action, slot)
-
-
-def _ensure_channelbag_4_5(action: bpy.types.Action, slot: bpy.types.ActionSlot) -> Any:
-    """Blender 4.5 LTS has slotted actions but no ``action_ensure_channelbag_for_slot``: the channelbag lives on
-    the first keyframe strip of the first layer, both made here when the action has none (what 5.0's helper does)."""
-    layer = action.layers[0] if len(action.layers) else action.layers.new("Layer")
-    strip = layer.strips[0] if len(layer.strips) else layer.strips.new(type="KEYFRAME")
-    return strip.channelbag(slot, ensure=True)
+    The one place the add-on asks Blender for a channelbag (the 4.5 / 5.x difference is :mod:`.compat`'s)."""
+    if ensure:
+        return compat.ensure_channelbag(action, slot)
+    return anim_utils.action_get_channelbag_for_slot(action, slot)
 
 
 def channelbag_of(owner: Optional[bpy.types.ID], ensure: bool = False) -> Any:
@@ -59,18 +48,6 @@ def channelbag_of(owner: Optional[bpy.types.ID], ensure: bool = False) -> Any:
     if adt is None or adt.action is None or adt.action_slot is None:
         return None
     return slot_channelbag(adt.action, adt.action_slot, ensure)
-
-
-def new_fcurve(channelbag: Any, data_path: str, index: int, group: str) -> bpy.types.FCurve:
-    """A new F-curve in ``channelbag``, in the channel group ``group`` (made when missing).
-
-    Blender 5.0+ takes the group in ``fcurves.new``; 4.5 LTS does not, so the group is assigned afterwards."""
-    try:
-        return channelbag.fcurves.new(data_path, index=index, group_name=group)
-    except TypeError:  # Blender 4.5: ActionChannelbagFCurves.new(data_path, index=0)
-        fc = channelbag.fcurves.new(data_path, index=index)
-        fc.group = channelbag.groups.get(group) or channelbag.groups.new(group)
-        return fc
 
 
 def write_fcurves(action: bpy.types.Action, slot: bpy.types.ActionSlot,
@@ -90,7 +67,7 @@ def write_fcurves(action: bpy.types.Action, slot: bpy.types.ActionSlot,
     co[:, 0] = frames
     interp = np.full(n, LINEAR, dtype=np.int32)
     for column, (path, index, group) in enumerate(channels):
-        fc = new_fcurve(cb, path, index, group)
+        fc = compat.new_fcurve(cb, path, index, group)
         fc.keyframe_points.add(n)
         co[:, 1] = values[:, column]
         fc.keyframe_points.foreach_set("co", co.ravel())

@@ -23,6 +23,7 @@ import bpy
 
 from ..core.camera.footage import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 from ..core.errors import FusionError
+from . import compat
 
 PLATE_GROUP_NAME = "SMPL-X Fusion plate"
 
@@ -106,6 +107,7 @@ def set_camera_background(cam_obj: bpy.types.Object, footage: Footage, first_fra
 def set_compositor_plate(scene: bpy.types.Scene, footage: Footage, first_frame: int,
                          footage_first_frame: int) -> bpy.types.NodeTree:
     """Render alpha-over footage through ``scene.compositing_node_group`` (film transparent, Standard view)."""
+    compat.require_compositor_groups()
     ng = bpy.data.node_groups.new(PLATE_GROUP_NAME, "CompositorNodeTree")
     ng.interface.new_socket(name="Image", in_out="OUTPUT", socket_type="NodeSocketColor")
     layers = ng.nodes.new("CompositorNodeRLayers")
@@ -124,7 +126,7 @@ def set_compositor_plate(scene: bpy.types.Scene, footage: Footage, first_frame: 
     ng.links.new(fit.outputs["Image"], over.inputs["Background"])
     ng.links.new(layers.outputs["Image"], over.inputs["Foreground"])
     ng.links.new(over.outputs["Image"], out.inputs["Image"])
-    scene.compositing_node_group = ng
+    compat.set_compositor_group(scene, ng)
     scene.render.use_compositing = True
     scene.render.film_transparent = True
     scene.view_settings.view_transform = "Standard"

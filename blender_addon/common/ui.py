@@ -61,9 +61,10 @@ class AtomicOperator:
 
     def execute(self, context: bpy.types.Context) -> set[str]:
         snapshot = scene_snapshot.take_snapshot(context.scene)
-        edits = self.begin_edits(context)
+        edits: Optional[SceneEditsLike] = None
         progress = WindowProgress(context, self.atomic_label)
         try:
+            edits = self.begin_edits(context)
             return self.run(context, progress)
         except FusionError as exc:
             message = str(exc)
@@ -71,8 +72,12 @@ class AtomicOperator:
             message = self.unexpected_message(exc)
         finally:
             progress.end()
-        if edits is not None:
-            edits.restore()
-        scene_snapshot.roll_back(snapshot)
+        try:
+            if edits is not None:
+                edits.restore()
+        except Exception as exc:  # never let a failed restore hide the error, nor skip the roll-back
+            message += f"; restoring the scene's earlier state also failed ({type(exc).__name__}: {exc})"
+        finally:
+            scene_snapshot.roll_back(snapshot)
         self.report({"ERROR"}, message)  # type: ignore[attr-defined]
         return {"CANCELLED"}

@@ -12,7 +12,7 @@ from typing import Any, Optional
 import bpy
 import numpy as np
 
-from ..common import animation
+from ..common import animation, compat
 from ..common.animation import FIRST_FRAME, channelbag_of
 from ..common.avatar import avatar_meshes
 from ..common.axes import model_to_blender
@@ -151,7 +151,7 @@ class ArkitEdits:
             for fc in [fc for fc in cb.fcurves if fc.data_path in _ARKIT_PATHS]:
                 cb.fcurves.remove(fc)
             for curve in saved.curves:
-                fc = animation.new_fcurve(cb, curve.data_path, curve.array_index, curve.group)
+                fc = compat.new_fcurve(cb, curve.data_path, curve.array_index, curve.group)
                 fc.keyframe_points.add(len(curve.interpolation))
                 fc.keyframe_points.foreach_set("co", curve.co)
                 fc.keyframe_points.foreach_set("interpolation", curve.interpolation)

@@ -17,7 +17,8 @@ from typing import Optional
 import bpy
 import numpy as np
 
-from ..common.animation import FIRST_FRAME, channelbag_of, new_fcurve
+from ..common.animation import FIRST_FRAME, channelbag_of
+from ..common.compat import new_fcurve
 from ..common.readback import CurveBackup, curve_values
 from ..core.errors import FusionError
 from ..core.grounding.contacts import mask_intervals

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import bpy
 
-from ..common import plate, scene_snapshot
+from ..common import compat, plate, scene_snapshot
 from ..common.progress import Progress
 from ..core.errors import FusionError
 from . import render_presets, shot_plan
@@ -65,7 +65,7 @@ class ShotRequest:
 
 def uses_plate(scene: bpy.types.Scene) -> bool:
     """Whether the scene's compositor shows this add-on's footage plate."""
-    group = scene.compositing_node_group
+    group = compat.compositor_group(scene)
     return group is not None and group.name.startswith(plate.PLATE_GROUP_NAME)
 
 

@@ -12,6 +12,8 @@ from typing import Any, Optional
 
 import bpy
 
+from ..common import compat
+
 __all__ = ["PRESETS", "DEVICES", "DEFAULTS", "capture_render_settings", "restore_render_settings", "enable_gpu",
            "apply_render_preset"]
 
@@ -37,7 +39,7 @@ def capture_render_settings(scene: bpy.types.Scene) -> dict[str, Any]:
             "format": scene.render.image_settings.file_format,
             "color_mode": scene.render.image_settings.color_mode,
             "view_transform": scene.view_settings.view_transform,
-            "compositing_node_group": scene.compositing_node_group,
+            "compositing_node_group": compat.compositor_group(scene),
             "frame_current": scene.frame_current}
 
 
@@ -48,7 +50,7 @@ def restore_render_settings(scene: bpy.types.Scene, saved: dict[str, Any]) -> No
     scene.render.image_settings.file_format = saved["format"]
     scene.render.image_settings.color_mode = saved["color_mode"]
     scene.view_settings.view_transform = saved["view_transform"]
-    scene.compositing_node_group = saved["compositing_node_group"]
+    compat.set_compositor_group(scene, saved["compositing_node_group"])
     if scene.frame_current != saved["frame_current"]:
         scene.frame_set(saved["frame_current"])
 
@@ -96,7 +98,7 @@ def apply_render_preset(scene: bpy.types.Scene, preset: str, device: str = "CPU"
     render.image_settings.color_mode = "RGBA" if render.film_transparent else "RGB"
     messages = []
     if preset == "EEVEE_PREVIEW":
-        render.engine = "BLENDER_EEVEE"
+        render.engine = compat.EEVEE_ENGINE
         scene.eevee.taa_render_samples = samples
         if device == "GPU":
             messages.append("EEVEE always renders on the GPU / OpenGL device Blender runs on")

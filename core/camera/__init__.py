@@ -15,15 +15,20 @@ Modules (data flows one way, top to bottom):
 * :mod:`.keypoints2d`     a 2D detector's keypoints as evidence (:func:`read_keypoints2d`);
 * :mod:`.evidence`        the 2D evidence implied by each estimator's crop camera (body, hands, face);
 * :mod:`.result`          what a fit produces and how it enters a fused file (reprojection errors);
+* :mod:`.fit_common`      what both camera fits share: options, checks, grid, start, frame outliers, result (numpy);
 * :mod:`.fit`             one focal length and per-frame translations (grid search, then L-BFGS with torch
-                          autograd);
+                          autograd); :func:`.fit.fit_camera` runs :mod:`.fit_scipy` instead where torch does not
+                          import (``backend``);
+* :mod:`.fit_scipy`       the same fit with numpy and scipy (``least_squares``, sparse analytic Jacobian): what
+                          Blender's own Python runs;
 * :mod:`.pose_refine`     the focal, translations and small body-pose corrections fitted together against 2D
                           keypoints (torch autograd; ``fit-camera --keypoints2d`` runs it by default);
 * :mod:`.fit_fused`       a fused file in, the fitted camera written into it (:func:`fit_fused_file`);
 * :mod:`.command`         the ``fit-camera`` sub-command of the core's command line (not imported here).
 
-Only ``fit`` and ``pose_refine`` need torch, and they import it inside their functions: importing this package
-works with numpy alone, as inside Blender.
+Only ``fit``'s torch path and ``pose_refine`` need torch, and they import it inside their functions; ``fit_scipy``
+needs scipy (imported only when it runs): importing this package works with numpy alone. Without torch the camera
+fit runs on scipy, and pose refinement is refused in plain words (:data:`.errors.POSE_REFINEMENT_NEEDS_TORCH`).
 """
 from __future__ import annotations
 

@@ -43,7 +43,11 @@ def add_parser(subparsers: Any) -> None:
                    help="the footage's size when it differs from the estimators' images (resized footage)")
     p.add_argument("--principal-point", type=float, nargs=2, metavar=("CX", "CY"),
                    help="principal point in pixels of the output image (default: its centre)")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="the torch fit's device")
+    p.add_argument("--backend", default="auto", choices=("auto", "torch", "scipy"),
+                   help="the camera fit (one focal + translations): torch (L-BFGS; CPU or CUDA) or scipy "
+                        "(least_squares on the CPU; no torch needed); auto takes torch when it imports, else scipy. "
+                        "Pose refinement needs torch either way")
     p.add_argument("--smooth", type=float, default=0.1, help="weight of the translation's temporal smoothness")
     p.add_argument("--refine-pose", action=argparse.BooleanOptionalAction, default=None,
                    help="also refine the body pose (global orient + 21 body joints, small corrections near the fused "
@@ -69,8 +73,8 @@ def run_fit_camera(args: argparse.Namespace) -> int:
                          from_provenance=args.from_provenance,
                          model=args.model, focal_px=args.focal, footage=args.footage,
                          footage_size=args.footage_size, principal_point=args.principal_point, device=args.device,
-                         smooth_weight=args.smooth, refine_pose=args.refine_pose, refine_joints=args.refine_joints,
-                         overwrite=args.overwrite)
+                         smooth_weight=args.smooth, backend=args.backend, refine_pose=args.refine_pose,
+                         refine_joints=args.refine_joints, overwrite=args.overwrite)
     refining = args.refine_pose if args.refine_pose is not None else bool(args.keypoints2d)
     progress = StageProgress(total=6 if refining else 5, desc="fit-camera", quiet=args.quiet)
     try:
@@ -91,7 +95,8 @@ def run_fit_camera(args: argparse.Namespace) -> int:
     evidence = json.loads(outcome.sequence.provenance)["camera_fit"]["evidence"]
     for group, source in evidence.items():
         print(f"  evidence, {group}: {source}")
-    print(f"  grid best: focal {fit.grid_best[0]:.0f} px, scale {fit.grid_best[1]:.2f}; L-BFGS "
+    optimiser = "L-BFGS (torch)" if fit.backend == "torch" else "least_squares (scipy)"
+    print(f"  grid best: focal {fit.grid_best[0]:.0f} px, scale {fit.grid_best[1]:.2f}; {optimiser} "
           f"{fit.iterations} evaluations on {fit.device}, {fit.seconds:.2f} s")
     if outcome.refinement is not None:
         refined = outcome.refinement.summary()

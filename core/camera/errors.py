@@ -10,3 +10,8 @@ class CameraError(FusionError):
     The message names the field (``focal_px``, ``scale``, ``image_size`` ...) and, for per-frame values, the
     first offending frame, like every :class:`core.errors.FusionError`.
     """
+
+
+#: What pose refinement (torch only) says where torch does not import: what to set or run instead.
+POSE_REFINEMENT_NEEDS_TORCH = ("pose refinement needs torch: set 'Python with torch' in the add-on preferences or run "
+                               "python -m core fit-camera with a Python that has it")

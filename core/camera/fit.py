@@ -1,6 +1,10 @@
 """One focal length and per-frame root translations that reproject a sequence's 3D points onto its 2D evidence.
 
-Method (torch, imported inside the functions; CUDA when present; every step batched over frames):
+Two implementations of the same method: this module's (torch, imported inside the functions; CUDA when present;
+every step batched over frames; L-BFGS with autograd) and :mod:`core.camera.fit_scipy`'s (numpy and scipy, so it
+runs in Blender's own Python: ``least_squares`` with an analytic sparse Jacobian). :func:`fit_camera` runs the torch
+one when torch imports and the scipy one otherwise (``FitOptions.backend``: ``"auto"``, ``"torch"``, ``"scipy"``);
+the shared steps (checks, grid, start, frame outliers, result) are in :mod:`core.camera.fit_common`.
 
 1. **Start.** The sequence's own per-frame camera (the body regressor's virtual camera, as fused) and translation.
    For a focal f and a scale s the start converts each frame's translation to the single camera
@@ -10,10 +14,10 @@ Method (torch, imported inside the functions; CUDA when present; every step batc
    evenly spaced frames.
 3. **Per-frame start** at the best cell: iteratively re-weighted linear least squares for each frame's translation
    (all frames batched; numpy).
-4. **L-BFGS** (strong Wolfe line search, autograd) over ``log f`` and, per frame, the pelvis pixel and
-   ``log(f / z_pelvis)`` (pixels per metre at the pelvis): with those, changing f alone changes only the
-   perspective, which keeps the problem well conditioned. A fixed focal (the user's, or the footage metadata's)
-   leaves only the per-frame unknowns.
+4. **L-BFGS** (strong Wolfe line search, autograd; scipy: trust-region Gauss-Newton) over ``log f`` and, per
+   frame, the pelvis pixel and ``log(f / z_pelvis)`` (pixels per metre at the pelvis): with those, changing f alone
+   changes only the perspective, which keeps the problem well conditioned. A fixed focal (the user's, or the
+   footage metadata's) leaves only the per-frame unknowns.
 
 Objective, averaged over frames (pixels squared):
 ``sum_p w_tp rho(|pi(P_tp + t_t) - uv_tp|^2)`` with the Cauchy loss ``rho(r2) = c^2 log(1 + r2 / c^2)``,
@@ -29,68 +33,47 @@ and a user focal or footage metadata pins the focal exactly.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import numpy as np
 
-from .conversions import check_focal, check_image_size, check_range, convert_translation, intrinsics_matrix
+from .conversions import check_image_size
 from .conversions import principal_point as principal_point_of
 from .errors import CameraError
 from .evidence import Evidence
+from .fit_common import (
+    BACKENDS,
+    FitOptions,
+    best_cell,
+    best_cell_start,
+    finish_fit,
+    frame_outlier_weights,
+    grid_points,
+    irls_translations,
+    prepare_fit,
+    start_translations,
+    torch_available,
+)
 from .points import ModelPoints
-from .result import CameraFit, reprojection_errors
+from .result import CameraFit
 
 #: How far a unit step of the optimised log-focal moves the image, relative to a frame's spread (conditioning).
 _FOCAL_UNIT = 0.02
 
 
-@dataclass
-class FitOptions:
-    """Settings of :func:`fit_camera`.
+def choose_backend(backend: str) -> str:
+    """``"torch"`` or ``"scipy"`` for ``FitOptions.backend``: ``"auto"`` takes torch when it imports here, else scipy.
 
-    Attributes:
-        focal_px: a fixed focal (pixels); None fits it.
-        focal_source: recorded with the result (``"user"``, ``"footage metadata"`` or ``"fit"``).
-        principal_point: (cx, cy) pixels; None puts it at the image centre.
-        focal_range_px, focal_steps: the grid's focal range (log-spaced) and number of values.
-        scale_range, scale_steps: the grid's depth scales (linear) and number of values.
-        robust_px: the Cauchy loss's scale c (residuals well beyond it count about logarithmically).
-        smooth_weight: weight of the translation's acceleration (in pixels) per frame.
-        focal_prior_px, focal_prior_sigma, prior_weight: optional log-normal prior on the focal.
-        max_iterations: L-BFGS function evaluations at most.
-        grid_frames: frames (evenly spaced) the grid search scores, at most.
-        frame_outlier_factor: when the focal is fitted, frames whose mean residual exceeds this many times the
-            median frame's are down-weighted (Cauchy per frame) and the fit refined once; 0 turns it off.
-        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
-        cpu_threads: torch threads on the CPU during the fit (small batched tensors: one thread avoids the
-            threading overhead); None leaves torch's setting.
-    """
-
-    focal_px: Optional[float] = None
-    focal_source: str = "fit"
-    principal_point: Optional[Sequence[float]] = None
-    focal_range_px: tuple[float, float] = (1000.0, 20000.0)
-    focal_steps: int = 25
-    scale_range: tuple[float, float] = (0.5, 3.0)
-    scale_steps: int = 11
-    robust_px: float = 10.0
-    smooth_weight: float = 0.1
-    focal_prior_px: Optional[float] = None
-    focal_prior_sigma: float = 0.5
-    prior_weight: float = 1.0
-    max_iterations: int = 100
-    grid_frames: int = 256
-    frame_outlier_factor: float = 3.0
-    device: str = "auto"
-    cpu_threads: Optional[int] = 1
-
-
-def torch_available() -> bool:
-    """Whether torch can be imported here (inside Blender it usually cannot)."""
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
+    Raises :class:`CameraError` for ``"torch"`` without torch, or an unknown name."""
+    if backend not in BACKENDS:
+        raise CameraError(f"unknown camera-fit backend '{backend}' (expected {', '.join(BACKENDS)})",
+                          field="backend")
+    if backend == "auto":
+        return "torch" if torch_available() else "scipy"
+    if backend == "torch" and not torch_available():
+        raise CameraError("the torch camera fit needs torch, which does not import here; use the scipy fit "
+                          "(--backend scipy or auto) or a Python that has torch", field="backend")
+    return backend
 
 
 def resolve_device(device: str) -> str:
@@ -166,76 +149,6 @@ class _Problem:
         return total / self.t
 
 
-def _start_translations(points: ModelPoints, init_transl: np.ndarray, init_K: np.ndarray, focal_px: np.ndarray,
-                        centre: np.ndarray, scales: np.ndarray) -> np.ndarray:
-    """(F, S, T, 3) start translations for every focal and scale of the grid (pelvis pixel kept)."""
-    ref = points.points[:, points.ref_index]
-    out = np.empty((focal_px.shape[0], scales.shape[0], ref.shape[0], 3))
-    for i, f in enumerate(focal_px):  # grid values, not frames
-        k_to = intrinsics_matrix(f, centre)
-        base = convert_translation(init_transl, ref, init_K, k_to)
-        z = base[:, 2] + ref[:, 2]
-        xy_over_z = (base[:, :2] + ref[:, :2]) / z[:, None]
-        zs = z[None, :] * scales[:, None]                                            # (S, T)
-        out[i] = np.concatenate([xy_over_z[None] * zs[..., None], zs[..., None]], axis=-1) - ref[None]
-    return out
-
-
-def _fill_start(init_transl: np.ndarray, init_K: np.ndarray, points: ModelPoints,
-                frames_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start translation and K with unusable frames (pelvis behind the camera, bad K) taken from a usable one."""
-    t = init_transl.shape[0]
-    k = np.broadcast_to(np.asarray(init_K, dtype=np.float64), (t, 3, 3)).copy()
-    tr = np.asarray(init_transl, dtype=np.float64).copy()
-    z = tr[:, 2] + points.points[:, points.ref_index, 2]
-    ok = frames_ok & np.isfinite(z) & (z > 1e-3) & np.all(np.isfinite(k.reshape(t, 9)), axis=1) \
-        & (k[:, 0, 0] > 0) & (k[:, 1, 1] > 0) & np.all(np.isfinite(tr), axis=1)
-    if not ok.any():
-        raise CameraError("no frame has a usable start camera (the pelvis must be in front of it)", field="transl")
-    idx = np.arange(t)
-    nearest = np.maximum.accumulate(np.where(ok, idx, -1))
-    first = int(np.flatnonzero(ok)[0])
-    nearest = np.where(nearest < 0, first, nearest)
-    return tr[nearest], k[nearest]
-
-
-def irls_translations(points: np.ndarray, evidence: Evidence, focal_px: float, centre: np.ndarray,
-                      start: np.ndarray, robust_px: float, iterations: int = 4) -> np.ndarray:
-    """Per-frame translations for a fixed camera by iteratively re-weighted linear least squares (numpy).
-
-    Each point gives two equations linear in t, ``f (X + tx) - (u - cx)(Z + tz) = 0`` (and y); dividing by the
-    current depth makes them pixel errors, and Cauchy weights ``1 / (1 + r^2 / c^2)`` down-weight outliers. All
-    frames are solved at once (T batched 3 x 3 systems).
-
-    Args:
-        points: (T, P, 3) before translation; start: (T, 3) the translations to start from.
-    Returns:
-        (T, 3) translations (a frame without evidence keeps its start).
-    """
-    p = np.asarray(points, dtype=np.float64)
-    uv = np.nan_to_num(evidence.uv)
-    d = uv - centre                                                                  # (T, P, 2)
-    w0 = evidence.weight
-    t_cur = np.asarray(start, dtype=np.float64).copy()
-    has = (w0 > 0).sum(axis=1) >= 2
-    for _ in range(iterations):
-        x = p + t_cur[:, None]
-        z = np.maximum(x[..., 2], 1e-3)
-        r2 = ((focal_px * x[..., :2] / z[..., None] + centre - uv) ** 2).sum(-1)
-        w = w0 / (1.0 + r2 / robust_px ** 2) / z ** 2                               # (T, P)
-        a = np.zeros(p.shape[:2] + (2, 3))
-        a[..., 0, 0] = focal_px
-        a[..., 1, 1] = focal_px
-        a[..., :, 2] = -d
-        b = d * p[..., 2:3] - focal_px * p[..., :2]                                  # (T, P, 2)
-        ata = np.einsum("tp,tpki,tpkj->tij", w, a, a) + 1e-9 * np.eye(3)
-        atb = np.einsum("tp,tpki,tpk->ti", w, a, b)
-        solved = np.linalg.solve(ata, atb[..., None])[..., 0]
-        ok = has & np.all(np.isfinite(solved), axis=1) & (solved[:, 2] + p[:, 0, 2] > 1e-3)
-        t_cur = np.where(ok[:, None], solved, t_cur)
-    return t_cur
-
-
 def fit_camera(points: ModelPoints, evidence: Evidence, init_transl: np.ndarray, init_K: np.ndarray,
                options: Optional[FitOptions] = None) -> CameraFit:
     """Fit one camera (focal, principal point at the image centre unless given) and per-frame translations.
@@ -244,13 +157,18 @@ def fit_camera(points: ModelPoints, evidence: Evidence, init_transl: np.ndarray,
         points: the sequence's 3D points (:func:`core.camera.points.sequence_points`), T frames.
         evidence: their 2D evidence (:func:`core.camera.evidence.build_evidence`), same T.
         init_transl: (T, 3) the sequence's translations in its own camera(s) ``init_K`` ((3, 3) or (T, 3, 3)).
-        options: :class:`FitOptions`.
+        options: :class:`FitOptions`; its ``backend`` picks the torch fit (here) or the scipy one
+            (:func:`core.camera.fit_scipy.fit_camera_scipy`; ``"auto"``: scipy when torch does not import).
     Returns:
         :class:`core.camera.result.CameraFit`. Raises :class:`CameraError` on unusable input.
     """
+    opts = options or FitOptions()
+    if choose_backend(opts.backend) == "scipy":
+        from .fit_scipy import fit_camera_scipy
+
+        return fit_camera_scipy(points, evidence, init_transl, init_K, opts)
     import torch
 
-    opts = options or FitOptions()
     device = resolve_device(opts.device)
     threads = torch.get_num_threads()
     if device == "cpu" and opts.cpu_threads:
@@ -281,32 +199,15 @@ def minimise_lbfgs(torch: Any, params: list, objective: Any, max_iterations: int
 def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.ndarray, init_K: np.ndarray,
          opts: FitOptions, device: str) -> CameraFit:
     started = time.perf_counter()
-    t = points.num_frames
-    if evidence.num_frames != t or np.asarray(init_transl).shape != (t, 3):
-        raise CameraError(f"points, evidence and translations disagree on the number of frames ({t}, "
-                          f"{evidence.num_frames}, {np.asarray(init_transl).shape[0]})", field="transl")
-    size = check_image_size(evidence.image_size)
-    centre = principal_point_of(size, opts.principal_point)
-    has_evidence = evidence.frames_with_evidence()
-    if np.count_nonzero(has_evidence) < 1:
-        raise CameraError("no frame has any 2D evidence to fit to", field="evidence")
-    lo, hi = check_focal(np.asarray(opts.focal_range_px, dtype=np.float64), "focal_range_px")
-    s_lo, s_hi = check_range(np.asarray(opts.scale_range, dtype=np.float64), (0.01, 100.0), "scale_range")
-    notes: list[str] = []
-    if opts.focal_px is not None:
-        focal_grid = np.array([float(check_focal(opts.focal_px))])
-        notes.append(f"focal fixed at {focal_grid[0]:.2f} px ({opts.focal_source})")
-    else:
-        focal_grid = np.geomspace(lo, hi, max(int(opts.focal_steps), 2))
-    scales = np.linspace(s_lo, s_hi, max(int(opts.scale_steps), 1))
-    start_transl, start_K = _fill_start(init_transl, init_K, points, np.asarray(has_evidence))
+    setup = prepare_fit(points, evidence, init_transl, init_K, opts)
+    t, centre, focal_grid, scales = setup.t, setup.centre, setup.focal_grid, setup.scales
     kw = {"dtype": torch.float64, "device": device}
-    ref = points.points[:, points.ref_index]
+    ref = setup.ref
 
     # ---------------------------------------------------------------- grid search (no gradients, frame subsample)
-    sub = np.unique(np.linspace(0, t - 1, min(t, max(int(opts.grid_frames), 1))).round().astype(np.int64))
-    sub_points = ModelPoints(points=points.points[sub], joints=points.joints[sub], ref_index=points.ref_index)
-    starts = _start_translations(sub_points, start_transl[sub], start_K[sub], focal_grid, centre, scales)
+    sub = setup.grid_rows
+    sub_points = grid_points(points, sub)
+    starts = start_translations(sub_points, setup.start_transl[sub], setup.start_K[sub], focal_grid, centre, scales)
     grid_problem = _Problem(sub_points.points, ref[sub], evidence.uv[sub], evidence.weight[sub], centre, opts,
                             device)
     with torch.no_grad():
@@ -315,16 +216,10 @@ def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.nd
             f = torch.full((scales.shape[0],), float(focal_grid[i]), **kw)
             grid[i] = grid_problem.data(f, torch.as_tensor(starts[i], **kw)).sum(-1) / sub.shape[0]
     grid_np = grid.cpu().numpy()
-    bi, bj = np.unravel_index(int(np.nanargmin(grid_np)), grid_np.shape)
-    best_focal, best_scale = float(focal_grid[bi]), float(scales[bj])
-    if opts.focal_px is None and bi in (0, focal_grid.shape[0] - 1):
-        notes.append(f"the grid's best focal {best_focal:.0f} px lies on the edge of {lo:.0f}-{hi:.0f} px: the "
-                     f"evidence hardly constrains the focal")
+    best_focal, best_scale = best_cell(setup, grid_np, opts.focal_px is not None)
 
     # ---------------------------------------------------------------- per-frame start at the best cell (IRLS)
-    start = _start_translations(points, start_transl, start_K, np.array([best_focal]), centre,
-                                np.array([best_scale]))[0, 0]
-    start = irls_translations(points.points, evidence, best_focal, centre, start, opts.robust_px)
+    start = best_cell_start(setup, points, evidence, best_focal, best_scale, opts.robust_px)
 
     # ---------------------------------------------------------------- L-BFGS refinement
     problem = _Problem(points.points, ref, evidence.uv, evidence.weight, centre, opts, device)
@@ -350,40 +245,22 @@ def _fit(torch: Any, points: ModelPoints, evidence: Evidence, init_transl: np.nd
         loss_initial = float(objective())
     iterations = minimise_lbfgs(torch, params, objective, opts.max_iterations, loss_initial)
     if opts.focal_px is None and opts.frame_outlier_factor > 0 and t >= 3:
-        # frames whose 3D does not match their 2D at all (a regressor outlier, smeared over its neighbours by the
-        # fusion's smoothing) pull the focal, which every frame shares: down-weight them (Cauchy on the frame's
-        # mean residual, scale = factor x the median frame's) and refine once more
         with torch.no_grad():
             transl_now = problem.transl_from(log_f / focal_unit, root_px, log_scale / scale_unit).cpu().numpy()
             focal_now = float(torch.exp(log_f / focal_unit))
-        err = reprojection_errors(points.points, transl_now, intrinsics_matrix(focal_now, centre), evidence)
-        scale = opts.frame_outlier_factor * max(float(np.nanmedian(err)), 1e-3) if np.isfinite(err).any() else 0.0
-        if scale > 0 and np.nanmax(err) > scale:
-            frame_w = 1.0 / (1.0 + (np.nan_to_num(err, nan=0.0) / scale) ** 2)
+        outliers = frame_outlier_weights(points, evidence, transl_now, focal_now, centre, opts.frame_outlier_factor)
+        if outliers is not None:
+            frame_w, note = outliers
             problem.w = problem.w * torch.as_tensor(frame_w[:, None], dtype=problem.w.dtype, device=problem.w.device)
-            notes.append(f"{int(np.count_nonzero(err > scale))} frame(s) fit far worse than the median "
-                         f"(> {scale:.1f} px) and were down-weighted for the focal")
+            setup.notes.append(note)
             iterations += minimise_lbfgs(torch, params, objective, opts.max_iterations, loss_initial)
     with torch.no_grad():
         loss_final = float(objective())
         transl = problem.transl_from(log_f / focal_unit, root_px, log_scale / scale_unit).cpu().numpy()
         focal = float(torch.exp(log_f / focal_unit))
-    if not np.isfinite(loss_final) or not np.all(np.isfinite(transl)):
-        raise CameraError("the fit diverged (non-finite result); check the evidence", field="transl")
-    try:
-        check_focal(focal)
-    except CameraError:
-        raise CameraError(f"the fitted focal {focal:.0f} px is implausible; give the focal (--focal) or footage "
-                          f"metadata", field="focal_px") from None
-    seconds = time.perf_counter() - started
-    K = intrinsics_matrix(focal, centre)
-    before = reprojection_errors(points.points, init_transl, init_K, evidence)
-    after = reprojection_errors(points.points, transl, K, evidence)
-    return CameraFit(focal_px=focal, focal_source=opts.focal_source if opts.focal_px is not None else "fit",
-                     principal_point=centre, image_size=size, transl_cam=transl, reproj_before_px=before,
-                     reproj_after_px=after, grid_focal_px=focal_grid, grid_loss=grid_np.min(axis=1),
-                     grid_best=(best_focal, best_scale), loss_initial=loss_initial, loss_final=loss_final,
-                     iterations=iterations, device=device, seconds=seconds, notes=notes)
+    return finish_fit(setup, points, evidence, init_transl, init_K, opts, focal=focal, transl=transl, grid=grid_np,
+                      best=(best_focal, best_scale), loss_initial=loss_initial, loss_final=loss_final,
+                      iterations=iterations, device=device, seconds=time.perf_counter() - started, backend="torch")
 
 
 def objective_at(points: ModelPoints, evidence: Evidence, transl_cam: np.ndarray, focal_px: float,
@@ -403,4 +280,5 @@ def objective_at(points: ModelPoints, evidence: Evidence, transl_cam: np.ndarray
         return float(problem.objective(log_f, root_px, log_scale))
 
 
-__all__ = ["FitOptions", "fit_camera", "objective_at", "torch_available", "resolve_device"]
+__all__ = ["FitOptions", "fit_camera", "choose_backend", "objective_at", "torch_available", "resolve_device",
+           "irls_translations"]

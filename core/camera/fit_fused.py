@@ -1,7 +1,10 @@
 """Fit one camera to a fused file: read it and the estimators' outputs, build the evidence, fit, write the result.
 
-Shared by the ``fit-camera`` command and the Blender add-on's re-fit (in-process when torch is importable there).
-The focal comes from, in order: the user (``focal_px``), the footage metadata, the fit.
+Shared by the ``fit-camera`` command and the Blender add-on's re-fit (in-process there: with torch when it imports,
+else on the scipy fit). The focal comes from, in order: the user (``focal_px``), the footage metadata, the fit. The
+camera fit runs on torch or scipy (``backend``, :func:`core.camera.fit.fit_camera`); pose refinement needs torch,
+and without it :func:`fit_fused_file` says so (:data:`core.camera.errors.POSE_REFINEMENT_NEEDS_TORCH`) before it
+reads anything.
 
 With 2D keypoints the pose is refined too by default (:mod:`core.camera.pose_refine`): the focal, translations and
 small body-pose corrections are fitted together, and the refined pose is written into the fitted file (recorded in
@@ -20,6 +23,7 @@ import numpy as np
 from ..contracts.fused_file import FusedSequence, read_fused, write_fused
 from ..errors import FusionError
 from .conversions import check_focal, check_image_size, rescale_pixels
+from .errors import POSE_REFINEMENT_NEEDS_TORCH, CameraError
 from .evidence import build_evidence
 from .footage import FootageInfo, read_footage
 from .result import CameraFit, apply_to_sequence
@@ -43,6 +47,7 @@ class FitRequest:
         footage_size: (W, H) of the footage when it differs from the estimators' images.
         principal_point: (cx, cy) in pixels of the output image; None: its centre.
         device, smooth_weight, max_iterations: fit settings.
+        backend: the camera fit, ``"auto"`` (torch when it imports here, else scipy), ``"torch"`` or ``"scipy"``.
         refine_pose: refine the body pose with the camera (:mod:`core.camera.pose_refine`); None: on exactly when
             ``keypoints2d`` is given; True without keypoints is refused.
         refine_joints: ``"body"`` (global orient + 21 body joints) or ``"body+hands"`` (also the fingers).
@@ -66,6 +71,7 @@ class FitRequest:
     device: str = "auto"
     smooth_weight: float = 0.1
     max_iterations: int = 100
+    backend: str = "auto"
     refine_pose: Optional[bool] = None
     refine_joints: str = "body"
     overwrite: bool = False
@@ -105,8 +111,28 @@ def _inputs(request: FitRequest, seq: FusedSequence) -> dict[str, Any]:
     return chosen
 
 
+def refines_pose(request: FitRequest) -> bool:
+    """Whether :func:`fit_fused_file` refines the pose for ``request``: as asked, else exactly with 2D keypoints."""
+    return bool(request.keypoints2d) if request.refine_pose is None else bool(request.refine_pose)
+
+
+def check_runnable(request: FitRequest) -> None:
+    """Refuse, before anything is read, what this Python cannot run: pose refinement without torch, a backend that
+    does not exist or is missing. Raises :class:`core.errors.FusionError` naming what is needed."""
+    from .fit import choose_backend, torch_available
+
+    if request.refine_pose and not request.keypoints2d:
+        raise FusionError("pose refinement needs --keypoints2d: the estimators' crop cameras carry no perspective "
+                          "to refine the pose against", field="--refine-pose")
+    if refines_pose(request) and not torch_available():
+        hint = "" if request.refine_pose else " (or pass --no-refine-pose to fit the camera alone)"
+        raise CameraError(POSE_REFINEMENT_NEEDS_TORCH + hint, field="--refine-pose")
+    choose_backend(request.backend)
+
+
 def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> FitOutcome:
-    """Fit and write; see :class:`FitRequest`. Raises :class:`core.errors.FusionError` on bad input."""
+    """Fit and write; see :class:`FitRequest`. Raises :class:`core.errors.FusionError` on bad input, and before
+    reading anything when this Python cannot run the request (:func:`check_runnable`)."""
     from ..body.builtin import resolve_model
     from ..body.model import load_body_model
     from ..io import read_body, read_face, read_hands
@@ -118,10 +144,8 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
     out = Path(request.out)
     if out.exists() and not request.overwrite:
         raise FusionError("the output exists; pass --overwrite to replace it", path=out, field="--out")
-    if request.refine_pose and not request.keypoints2d:
-        raise FusionError("pose refinement needs --keypoints2d: the estimators' crop cameras carry no perspective "
-                          "to refine the pose against", field="--refine-pose")
-    refine = bool(request.keypoints2d) if request.refine_pose is None else bool(request.refine_pose)
+    check_runnable(request)
+    refine = refines_pose(request)
     seq = read_fused(request.fused)
     inputs = _inputs(request, seq)
     model = load_body_model(resolve_model(inputs["model"], seq.gender), seq.gender)
@@ -173,7 +197,7 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
     say("built the 2D evidence")
     options = FitOptions(focal_px=focal_px, focal_source=source, principal_point=principal,
                          smooth_weight=request.smooth_weight, max_iterations=request.max_iterations,
-                         device=request.device)
+                         device=request.device, backend=request.backend)
     fit = fit_camera(points, evidence, seq.transl, seq.camera_K, options)
     fit.notes = notes + evidence.notes + fit.notes
     say("fitted the camera")
@@ -234,4 +258,4 @@ def report_json(outcome: FitOutcome) -> dict[str, Any]:
     return summary
 
 
-__all__ = ["FitRequest", "FitOutcome", "fit_fused_file", "report_json"]
+__all__ = ["FitRequest", "FitOutcome", "fit_fused_file", "refines_pose", "check_runnable", "report_json"]

@@ -36,7 +36,7 @@ from ..body.skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
 from . import fit
 from .conversions import intrinsics_matrix
-from .errors import CameraError
+from .errors import POSE_REFINEMENT_NEEDS_TORCH, CameraError
 from .evidence import Evidence
 from .points import PointRig, rig_points
 from .result import reprojection_errors
@@ -306,8 +306,11 @@ def refine_pose(full_pose: np.ndarray, rig: PointRig, evidence: Evidence, focal_
         principal_point: (2,) pixels.
         options: :class:`RefineOptions`.
     Returns:
-        :class:`PoseRefinement`. Raises :class:`CameraError` on unusable input or a diverged fit.
+        :class:`PoseRefinement`. Raises :class:`CameraError` on unusable input or a diverged fit, and where torch
+        does not import (:data:`core.camera.errors.POSE_REFINEMENT_NEEDS_TORCH`).
     """
+    if not fit.torch_available():
+        raise CameraError(POSE_REFINEMENT_NEEDS_TORCH, field="--refine-pose")
     import torch
 
     from .fit import resolve_device

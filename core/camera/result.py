@@ -37,8 +37,10 @@ class CameraFit:
         grid_focal_px: (G,) focal lengths of the grid search; grid_loss: (G,) best loss over scales at each.
         grid_best: ``(focal_px, scale)`` of the best grid cell.
         loss_initial, loss_final: the objective at the grid's best cell and after L-BFGS.
-        iterations: L-BFGS function evaluations; device: ``"cpu"`` or ``"cuda"``; seconds: wall time of the fit.
+        iterations: the optimiser's function evaluations (L-BFGS or ``least_squares``); device: ``"cpu"`` or
+            ``"cuda"``; seconds: wall time of the fit.
         notes: decisions and warnings for the report.
+        backend: the fit that ran, ``"torch"`` (:mod:`core.camera.fit`) or ``"scipy"`` (:mod:`core.camera.fit_scipy`).
     """
 
     focal_px: float
@@ -57,6 +59,7 @@ class CameraFit:
     device: str
     seconds: float
     notes: list = field(default_factory=list)
+    backend: str = "torch"
 
     @property
     def camera_K(self) -> np.ndarray:
@@ -78,7 +81,8 @@ class CameraFit:
                 "reproj_px_before": stats(self.reproj_before_px), "reproj_px_after": stats(self.reproj_after_px),
                 "grid_best": {"focal_px": round(self.grid_best[0], 3), "scale": round(self.grid_best[1], 4)},
                 "loss_initial": self.loss_initial, "loss_final": self.loss_final, "iterations": self.iterations,
-                "device": self.device, "seconds": round(self.seconds, 4), "notes": list(self.notes)}
+                "device": self.device, "backend": self.backend, "seconds": round(self.seconds, 4),
+                "notes": list(self.notes)}
 
 
 def reprojection_errors(points: np.ndarray, transl_cam: np.ndarray, camera_K: np.ndarray,

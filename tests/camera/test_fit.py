@@ -39,16 +39,18 @@ def _virtual_cameras(gt, points, rng):
     return np.concatenate([xy, z[:, None]], 1) - points.points[:, 0], K_virt
 
 
-def test_recovers_focal_and_translation_from_perspective_evidence(model):
+@pytest.mark.parametrize("backend", ["torch", "scipy"])
+def test_recovers_focal_and_translation_from_perspective_evidence(model, backend):
     """Ground truth with a known focal, 2D evidence carrying the true perspective (0.5 px noise), a start from
-    per-frame crop cameras: focal within 2 %, translation within 1 % of depth."""
+    per-frame crop cameras: focal within 2 %, translation within 1 % of depth (either fit)."""
     rng = np.random.default_rng(0)
     gt = make_ground_truth(60, seed=1)
     points = sequence_points(gt, model)
     uv = project(points.points + gt.transl[:, None], gt.camera_K) + rng.normal(0.0, 0.5, (60, NUM_POINTS, 2))
     evidence = Evidence(uv=uv, weight=np.full((60, NUM_POINTS), 1.0 / NUM_POINTS), image_size=gt.image_size)
     start, K_virt = _virtual_cameras(gt, points, rng)
-    fit = fit_camera(points, evidence, start, K_virt)
+    fit = fit_camera(points, evidence, start, K_virt, FitOptions(backend=backend))
+    assert fit.backend == backend
     focal_true = float(gt.camera_K[0, 0])
     assert abs(fit.focal_px / focal_true - 1.0) <= 0.02, fit.focal_px
     err = np.linalg.norm(fit.transl_cam - gt.transl, axis=1) / gt.transl[:, 2]
@@ -94,7 +96,8 @@ def test_crop_cameras_alone_do_not_pin_the_focal(take, model):
     assert np.nanmean(fit.reproj_after_px) < np.nanmean(fit.reproj_before_px)
 
 
-def test_robust_to_outliers_and_smooth_in_time(model):
+@pytest.mark.parametrize("backend", ["torch", "scipy"])
+def test_robust_to_outliers_and_smooth_in_time(model, backend):
     rng = np.random.default_rng(4)
     gt = make_ground_truth(40, seed=2)
     points = sequence_points(gt, model)
@@ -103,7 +106,7 @@ def test_robust_to_outliers_and_smooth_in_time(model):
     uv[7, :10] += 300.0  # a detector gone wrong on ten points of one frame
     weight = np.full((40, NUM_POINTS), 1.0 / NUM_POINTS)
     evidence = Evidence(uv=uv, weight=weight, image_size=gt.image_size)
-    options = dict(focal_px=float(K[0, 0]), focal_source="user")
+    options = dict(focal_px=float(K[0, 0]), focal_source="user", backend=backend)
     rough = fit_camera(points, evidence, gt.transl * [1, 1, 1.2], K, FitOptions(smooth_weight=0.0, **options))
     smooth = fit_camera(points, evidence, gt.transl * [1, 1, 1.2], K, FitOptions(smooth_weight=5.0, **options))
     err = np.linalg.norm(rough.transl_cam - gt.transl, axis=1) / gt.transl[:, 2]
@@ -116,7 +119,8 @@ def test_robust_to_outliers_and_smooth_in_time(model):
 
 
 def test_camera_package_needs_neither_torch_nor_scipy():
-    """Blender's Python has numpy only: everything but the fit imports and runs without torch and scipy."""
+    """Everything but the fit imports and runs with numpy alone (no torch, no scipy); the scipy fit imports
+    without torch."""
     code = (
         "import sys\n"
         "sys.modules['torch'] = None; sys.modules['scipy'] = None\n"
@@ -126,7 +130,9 @@ def test_camera_package_needs_neither_torch_nor_scipy():
         "from core.camera import command\n"
         "K = conversions.intrinsics_matrix(1100.0, [640.0, 360.0])\n"
         "print(blender_camera.blender_camera_settings(K, (1280, 720)).lens_mm[0])\n"
-        "assert not fit.torch_available() or True\n"
+        "assert not fit.torch_available()\n"
+        "del sys.modules['scipy']\n"
+        "from core.camera import fit_scipy\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
