@@ -112,7 +112,7 @@ def naive_copy(body_only: FusedSequence, hands, frame_ids: np.ndarray) -> FusedS
 def expert_hands(gt: FusedSequence, hands, frame_ids: np.ndarray) -> tuple[FusedSequence, np.ndarray]:
     """The hand expert's own prediction placed with oracle knowledge (true side, correct mirroring, ground-truth
     body chain): what the expert alone gets right. Returns the sequence and the (T, 2) mask of covered frames."""
-    from core.fusion.chains import full_pose_to_global_rotmats
+    from core.body.chains import full_pose_to_global_rotmats
     from core.fusion.hands import mirror_rotmat
 
     seq = copy.deepcopy(gt)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bpy
 
-from ..common.ui import SidebarPanel
+from ..common.ui import MAIN_PANEL_ID, SidebarPanel
 from . import ops
 
 __all__ = ["SMPLX_FUSION_PT_render", "CLASSES"]
@@ -16,7 +16,7 @@ __all__ = ["SMPLX_FUSION_PT_render", "CLASSES"]
 class SMPLX_FUSION_PT_render(SidebarPanel, bpy.types.Panel):
     bl_label = "Render"
     bl_idname = "SMPLX_FUSION_PT_render"
-    bl_parent_id = "SMPLX_FUSION_PT_main"
+    bl_parent_id = MAIN_PANEL_ID
     bl_options = {"DEFAULT_CLOSED"}
 
     def draw(self, context: bpy.types.Context) -> None:

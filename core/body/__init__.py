@@ -4,14 +4,16 @@ Modules (data flows one way, top to bottom; numpy only at import, as inside Blen
 
 * :mod:`.skeleton`       joint names, kinematic tree, named chains, smplx's extra-joint vertex ids;
 * :mod:`.model`          :func:`load_body_model`: an SMPL-X model file (``.npz`` / ``.pkl``) -> :class:`BodyModel`;
+* :mod:`.chains`         kinematic chains: local <-> global joint rotations, forward kinematics (fusion, the
+                         camera fit, grounding and posing all build on it);
 * :mod:`.correctives`    smplx's pose feature (:func:`pose_feature`) and exact low-rank corrective bases;
 * :mod:`.builtin`        the built-in models on disk (:func:`ensure_builtin_model`, :func:`resolve_model`),
                          generated on first use by :mod:`core.anny_model` or :mod:`core.mannequin`;
 * :mod:`.smplx_forward`  the smplx package's forward pass on a whole take (:func:`smplx_forward`; torch and smplx,
                          imported when called), the independent reference of the tests and benches;
 * :mod:`.posing`         a fused take's posed skeleton and skinned vertices in plain numpy (``pose_skeleton``,
-                         ``skin_vertices``). Not re-exported here: it builds on :mod:`core.fusion.chains`, which
-                         itself builds on this package's skeleton; import ``core.body.posing``.
+                         ``skin_vertices``); import ``core.body.posing`` (kept out of this package's import: it
+                         is needed by validation and grounding only).
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 smplx's LBS (``smplx/lbs.py``), batched over frames: rest joints are regressed from the shaped vertices, which
 include the expression offsets, so they are per frame; ``G_j`` and ``p_j`` come from the kinematic chain
-(:func:`core.fusion.chains.forward_kinematics`); a rest vertex ``x`` moves to
+(:func:`core.body.chains.forward_kinematics`); a rest vertex ``x`` moves to
 ``sum_j W_vj (G_j (x + pose offsets) + p_j - G_j J_j) + transl``. The torch / smplx path for the full mesh is
 :mod:`core.validate.mesh_eval`; this one serves vertex subsets (penetration queries, extra joints) and Blender.
 """
@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..contracts.fused_file import FusedSequence
-from ..fusion.chains import forward_kinematics, full_pose_local_rotmats
+from .chains import forward_kinematics, full_pose_local_rotmats
 from .model import BodyModel
 from .skeleton import NUM_JOINTS, SMPLX_EXTRA_VERTEX_IDS
 

@@ -9,7 +9,7 @@ layout of :data:`NUM_POINTS` = 65 per frame (:data:`POINT_GROUPS`):
   carried by the head joint: where a face box is centred.
 
 Joints are smplx's: regressed from the shaped rest mesh **including the expression offsets** (so they move with
-expression), then posed along the kinematic chains (:func:`core.fusion.chains.forward_kinematics`).
+expression), then posed along the kinematic chains (:func:`core.body.chains.forward_kinematics`).
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Optional
 
 import numpy as np
 
+from ..body import chains
 from ..body.model import BodyModel
 from ..body.skeleton import JOINT_INDEX, SMPLX_EXTRA_VERTEX_IDS
 from ..contracts.fused_file import FusedSequence
-from ..fusion import chains
 from ..fusion.hands import FINGERTIPS, SIDE_NAMES, openpose_hand_joint_indices
 from ..rotations import axis_angle_to_matrix
 

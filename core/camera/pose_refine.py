@@ -201,7 +201,7 @@ class _Skeleton:
     """
 
     def __init__(self, torch: Any, rig: PointRig, full_pose: np.ndarray, refined: np.ndarray, device: str) -> None:
-        from ..fusion.chains import forward_kinematics
+        from ..body.chains import forward_kinematics
 
         self.torch = torch
         kw = {"dtype": torch.float64, "device": device}
@@ -414,7 +414,7 @@ def _refine(torch: Any, full_pose: np.ndarray, rig: PointRig, evidence: Evidence
 
 def _points(rig: PointRig, full_pose: np.ndarray) -> np.ndarray:
     """(T, 65, 3) the rig's points for a pose (numpy forward kinematics)."""
-    from ..fusion.chains import forward_kinematics
+    from ..body.chains import forward_kinematics
 
     rots, pos = forward_kinematics(axis_angle_to_matrix(full_pose), rig.rest_joints)
     return rig_points(rig, rots, pos)

@@ -6,7 +6,6 @@ over frames.
 Modules (data flows one way, top to bottom):
 
 * :mod:`.temporal`    quaternion helpers, zero-phase smoothing on SO(3), robust shape, filter lag measurement;
-* :mod:`.chains`      kinematic chains: local <-> global joint rotations, forward kinematics;
 * :mod:`.confidence`  per-part, per-frame weights; smooth fallback ramps; rotation blending (slerp);
 * :mod:`.hands`       mirroring, wrist global -> local, flat / mean hands, hand assignment and swaps, Kabsch
                       refinement;

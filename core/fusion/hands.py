@@ -379,7 +379,7 @@ def hand_joint_targets(global_rotmats: np.ndarray, positions: np.ndarray, side: 
     """The body's hand joints in OpenPose order, for aligning a hand expert's keypoints.
 
     Args:
-        global_rotmats: (T, 55, 3, 3) global rotations (from :func:`core.fusion.chains.forward_kinematics`).
+        global_rotmats: (T, 55, 3, 3) global rotations (from :func:`core.body.chains.forward_kinematics`).
         positions: (T, 55, 3) joint positions (same frame as the keypoints they are compared with).
         side: 0 left, 1 right.
         rest_vertices, rest_joints, fingertip_vertex_ids: optional, to add the five fingertips rigidly attached to

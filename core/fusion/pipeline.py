@@ -28,12 +28,13 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ..body import chains
 from ..body.model import BodyModel
 from ..body.skeleton import JOINT_INDEX, LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
 from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
 from ..contracts.fused_file import PART_WEIGHTS_KEY, SCHEMA, FusedSequence
 from ..errors import FusionError
-from . import chains, confidence, temporal
+from . import confidence, temporal
 from . import face as face_mod
 from . import hands as hands_mod
 

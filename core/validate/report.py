@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
 import numpy as np
 
+from ..fileio.atomic_write import write_text_atomically
 from .result import ValidationResult
 
 REPORT_SCHEMA = "smplx-fusion-validation/1"
@@ -106,18 +105,8 @@ def report_dict(result: ValidationResult, source: Optional[str] = None,
 
 
 def write_report(path: Union[str, Path], report: dict[str, Any]) -> Path:
-    """Write ``report`` as indented JSON, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(report, fh, indent=1, allow_nan=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Write ``report`` as indented JSON, atomically (:func:`core.fileio.atomic_write.write_text_atomically`)."""
+    return write_text_atomically(path, json.dumps(report, indent=1, allow_nan=False))
 
 
 def summary_lines(result: ValidationResult) -> list[str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.body import chains
 from core.body.skeleton import HEAD_CHAIN, LEFT_WRIST_CHAIN, NUM_JOINTS, PARENTS, RIGHT_WRIST_CHAIN
-from core.fusion import chains
 from core.rotations import axis_angle_to_matrix
 
 

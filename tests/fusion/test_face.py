@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.body import chains
 from core.body.skeleton import NUM_JOINTS
-from core.fusion import chains
 from core.fusion import face as F
 from core.rotations import axis_angle_to_matrix
 

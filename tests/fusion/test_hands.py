@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from core.body import chains
 from core.body.skeleton import LEFT_HAND, NUM_JOINTS, PARENTS, RIGHT_HAND
-from core.fusion import chains
 from core.fusion import hands as H
 from core.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 

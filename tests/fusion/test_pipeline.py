@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 
+from core.body import chains
 from core.body.skeleton import LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
 from core.contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
 from core.contracts.fused_file import read_fused, validate, write_fused
 from core.errors import FusionError
-from core.fusion import chains
 from core.fusion import face as F
 from core.fusion import hands as H
 from core.fusion import temporal as tp

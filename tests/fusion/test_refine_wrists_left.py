@@ -23,7 +23,7 @@ from core.fusion.pipeline import FusionOptions, fuse
 from core.io import read_body, read_hands
 
 #: SMPL-X kinematic chains from the pelvis to each wrist (docs/ARCHITECTURE.md, section 4), composed here with scipy
-#: as an implementation independent of core.fusion.chains.
+#: as an implementation independent of core.body.chains.
 WRIST_CHAINS = {"left": (0, 3, 6, 9, 13, 16, 18, 20), "right": (0, 3, 6, 9, 14, 17, 19, 21)}
 
 

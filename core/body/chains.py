@@ -17,8 +17,8 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..body.skeleton import NUM_JOINTS, PARENTS
 from ..rotations import axis_angle_to_matrix
+from .skeleton import NUM_JOINTS, PARENTS
 
 
 def ancestors(joint: int, parents: np.ndarray = PARENTS) -> tuple[int, ...]:
