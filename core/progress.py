@@ -2,7 +2,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
+
+__all__ = ["ProgressFn", "StageProgress"]
+
+#: ``progress(done, total, message)``: how long work reports its steps (the add-on's window bar takes the same).
+ProgressFn = Callable[[int, int, str], None]
 
 
 class StageProgress:

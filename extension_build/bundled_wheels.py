@@ -45,8 +45,23 @@ class BundledWheel:
 
 
 def read_lock(path: Path = LOCK) -> list[BundledWheel]:
+    """The locked wheels; refuses a lock Blender would not honour: numpy bundled (Blender's own must be used), or
+    two wheels of one package for the same platform and Python (Blender keeps one per package, by file name)."""
     with path.open("rb") as fh:
-        return [BundledWheel(**entry) for entry in tomllib.load(fh)["wheel"]]
+        wheels = [BundledWheel(**entry) for entry in tomllib.load(fh)["wheel"]]
+    seen: dict[tuple[str, str, str], str] = {}
+    for wheel in wheels:
+        name, python_tag = wheel.file.split("-")[0].lower(), wheel.file[:-4].split("-")[-3]
+        if name == "numpy":
+            raise SystemExit(f"error: {path}: {wheel.file}: never bundle numpy, Blender's own is used")
+        if wheel.platform not in (*PLATFORMS, "any"):
+            raise SystemExit(f"error: {path}: {wheel.file}: unknown platform '{wheel.platform}'")
+        key = (name, wheel.platform, python_tag)
+        if key in seen:
+            raise SystemExit(f"error: {path}: {seen[key]} and {wheel.file} are both {name} for {wheel.platform} "
+                             f"and {python_tag}: Blender would keep only one")
+        seen[key] = wheel.file
+    return wheels
 
 
 def _sha256(path: Path) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -34,11 +34,10 @@ from ..body.skeleton import JOINT_INDEX, LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPL
 from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
 from ..contracts.fused_file import PART_WEIGHTS_KEY, SCHEMA, FusedSequence
 from ..errors import FusionError
+from ..progress import ProgressFn
 from . import confidence, temporal
 from . import face as face_mod
 from . import hands as hands_mod
-
-ProgressFn = Callable[[int, int, str], None]
 
 _HAND_SLICES = (LEFT_HAND, RIGHT_HAND)
 _HEAD, _NECK, _JAW = JOINT_INDEX["head"], JOINT_INDEX["neck"], JOINT_INDEX["jaw"]

@@ -6,7 +6,7 @@ the joints as displayed (a rig read back from Blender), 2D evidence, and a groun
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from ..body.model import BodyModel
 from ..body.posing import PosedSkeleton, pose_skeleton, skin_vertices, smplx_output_points, truncated_coefficients
 from ..body.skeleton import JOINT_INDEX, JOINT_NAMES
 from ..contracts.fused_file import PART_WEIGHTS_KEY, FusedSequence
+from ..progress import ProgressFn
 from ..rotations import matrix_to_axis_angle
 from . import metrics
 from .joint_limits import check_joint_limits
@@ -24,8 +25,6 @@ from .seams import check_seams
 from .shape import check_shape
 from .symmetry import check_symmetry
 from .temporal import check_temporal
-
-ProgressFn = Callable[[int, int, str], None]
 
 
 def part_weights(seq: FusedSequence) -> dict[str, np.ndarray]:

@@ -23,13 +23,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
+from ...progress import ProgressFn
 from .mapping import NUM_JAW_FEATURES, ExpressionMapper, FacePair, LinearFaceModel, mapper_inputs
-
-ProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass
