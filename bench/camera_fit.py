@@ -19,6 +19,16 @@ Rows of the table:
   fits minimise the same objective, so this is the optimisers' disagreement, not an accuracy);
 - ``2D kp + face box``: the camera fit alone with the face box's position kept beside the keypoints, as before the
   evidence dropped it (``focal_rel_err_kp_with_face_box``: why it is dropped);
+- ``openpose_style`` / ``coco_style`` (``cases``): the same take's keypoints where those detectors put them
+  (``core.demo_data.detector_keypoints``: hips on the thigh's side, OpenPose's neck and MidHip at the mid-points
+  of the shoulders and hips, nose, eyes, ears, toes and heels at smplx's mesh vertices posed by the skinning, the
+  same noise and misses), written as an OpenPose ``--write_json`` folder and as rtmlib's COCO-WholeBody npz and read
+  through ``read_keypoints2d`` as ``fit-camera --keypoints2d`` reads them; the fit ignores the detectors' hips,
+  neck and MidHip (``core.io.keypoint_layouts``). ``cases`` = {name: focal / translation error and reprojection
+  after the default pipeline (fit + refine), and ``*_no_refine`` for the camera fit alone}, ``smplx_joints`` being
+  the ``2D kp + pose refine`` row; ``openpose_style_head_feet``: the OpenPose case with the fit's ``head`` (nose,
+  eyes, ears) and ``feet`` (toes, heels) points in the evidence too, added here while ``build_evidence`` passes only
+  the body and hand groups of 2D keypoints (absent from ``cases`` once it passes them itself);
 - ``crop only``: the focal fitted from the crop-camera evidence alone (``focal_rel_err_crop_only``; it cannot
   carry the focal, ``tests/camera/test_identifiability.py``);
 - ``footage focal``: the focal taken from the footage metadata, translations fitted to the crop-camera evidence
@@ -47,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 FRAMES = 1000
 KEYPOINT_NOISE_PX = 2.0
 KEYPOINT_MISSED = 0.05
+HEAD_FEET_WEIGHT = 0.25  # per frame, each of the head and feet groups (the body counts 1, each hand 0.5)
 
 
 def _fit_row(name, fit, truth, focal_true, seconds):
@@ -87,14 +98,25 @@ def main() -> int:
 
     from core.body.model import load_body_model
     from core.camera.conversions import project
-    from core.camera.evidence import Evidence, build_evidence
+    from core.camera.evidence import Evidence, build_evidence, sequence_frame_ids
     from core.camera.fit import FitOptions, fit_camera, objective_at
-    from core.camera.keypoints2d import SMPLX_EXTRA_KEYPOINTS, read_keypoints2d, write_keypoints2d
+    from core.camera.keypoints2d import (
+        SMPLX_EXTRA_KEYPOINTS,
+        keypoints_as_points,
+        read_keypoints2d,
+        write_keypoints2d,
+    )
     from core.camera.points import POINT_GROUPS, point_rig, posed_points, sequence_points
     from core.camera.pose_refine import RefineOptions, refine_pose
     from core.cli import main as core_main
     from core.contracts.fused_file import read_fused
     from core.demo_data import write_demo_data
+    from core.demo_data.detector_keypoints import (
+        coco_wholebody_style,
+        openpose_style,
+        write_openpose_folder,
+        write_rtmlib_npz,
+    )
     from core.io import read_body, read_face, read_hands
     from core.mannequin import write_mannequin_set
 
@@ -200,6 +222,57 @@ def main() -> int:
         t0 = time.perf_counter()
         oracle = fit_camera(truth_pts, kp_evidence, seq.transl, seq.camera_K, FitOptions(device="cpu"))
         rows.append(_fit_row("2D kp, true 3D (cpu)", oracle, truth, focal_true, time.perf_counter() - t0))
+        # detector-style keypoints (core.demo_data.detector_keypoints): hips, neck and MidHip where OpenPose and
+        # COCO-WholeBody put them, head and feet at the mesh's vertices, written in each tool's own file and read
+        # back through read_keypoints2d; the fit-camera --keypoints2d default (camera fit, then pose refinement)
+        case_rng = np.random.default_rng(11)
+        kp_frames = data.first_frame + np.arange(FRAMES)
+        op_parts = openpose_style(truth, model, case_rng, KEYPOINT_NOISE_PX, KEYPOINT_MISSED)
+        wb_uv, wb_score = coco_wholebody_style(truth, model, case_rng, KEYPOINT_NOISE_PX, KEYPOINT_MISSED)
+        case_files = {"openpose_style": write_openpose_folder(tmp_dir / "openpose", op_parts, kp_frames),
+                      "coco_style": write_rtmlib_npz(tmp_dir / "rtmlib.npz", wb_uv, wb_score, kp_frames)}
+        case_rows = {"smplx_joints": "2D kp + pose refine (cpu)"}
+        case_read_s = {}
+        for case, case_path in case_files.items():
+            t0 = time.perf_counter()
+            case_kp = read_keypoints2d(case_path)
+            case_read_s[case] = time.perf_counter() - t0
+            case_ev = build_evidence(seq, points, model, body=read_body(data.body), hands=read_hands(data.hands),
+                                     face=read_face(data.face, bbox=data.face_bbox), keypoints2d=case_kp)
+            t0 = time.perf_counter()
+            case_fit = fit_camera(points, case_ev, seq.transl, seq.camera_K, FitOptions(device="cpu"))
+            case_fit_s = time.perf_counter() - t0
+            case_refined = refine_pose(seq.full_pose(), rig, case_ev, case_fit.focal_px, case_fit.transl_cam,
+                                       case_fit.principal_point, RefineOptions(device="cpu"))
+            case_rows[case] = f"{case} + refine"
+            rows.append(_refine_row(case_rows[case], case_refined, case_fit, truth, focal_true,
+                                    time.perf_counter() - t0))
+            rows.append(_fit_row(f"{case} (cpu)", case_fit, truth, focal_true, case_fit_s))
+        # the OpenPose case with the head (nose, eyes, ears) and feet (toes, heels) points in the evidence as well,
+        # each group weighted HEAD_FEET_WEIGHT per frame, where build_evidence does not pass those groups itself:
+        # what the fit gains from them (the points exist in core.camera.points; evidence.py decides what is used)
+        op_kp = read_keypoints2d(case_files["openpose_style"])
+        hf_ev = build_evidence(seq, points, model, body=read_body(data.body), hands=read_hands(data.hands),
+                               face=read_face(data.face, bbox=data.face_bbox), keypoints2d=op_kp)
+        head_feet_note = "build_evidence passes the head and feet groups itself: the openpose_style case has them"
+        if "head" not in hf_ev.sources:
+            head_feet_note = (f"head and feet groups added in this bench ({HEAD_FEET_WEIGHT:g} per group and frame); "
+                              "build_evidence passes body and hands only")
+            kp_uv, kp_conf = keypoints_as_points(op_kp, sequence_frame_ids(seq), hf_ev.image_size)
+            for group in ("head", "feet"):
+                sl = POINT_GROUPS[group]
+                seen = kp_conf[:, sl] > 0
+                hf_ev.uv[:, sl] = np.where(seen[..., None], kp_uv[:, sl], np.nan)
+                hf_ev.weight[:, sl] = np.where(seen, kp_conf[:, sl] * HEAD_FEET_WEIGHT / (sl.stop - sl.start), 0.0)
+            t0 = time.perf_counter()
+            hf_fit = fit_camera(points, hf_ev, seq.transl, seq.camera_K, FitOptions(device="cpu"))
+            hf_fit_s = time.perf_counter() - t0
+            hf_refined = refine_pose(seq.full_pose(), rig, hf_ev, hf_fit.focal_px, hf_fit.transl_cam,
+                                     hf_fit.principal_point, RefineOptions(device="cpu"))
+            case_rows["openpose_style_head_feet"] = "openpose+head/feet+refine"
+            rows.append(_refine_row(case_rows["openpose_style_head_feet"], hf_refined, hf_fit, truth, focal_true,
+                                    time.perf_counter() - t0))
+            rows.append(_fit_row("openpose+head/feet (cpu)", hf_fit, truth, focal_true, hf_fit_s))
         loss_truth = objective_at(points, evidence, truth.transl, focal_true)
         refined_points = posed_points(refined.full_pose, seq.betas, seq.expression, model)
         mpjpe_fused = _body_mpjpe_mm(points.joints, truth_pts.joints)
@@ -227,9 +300,23 @@ def main() -> int:
     print("2D kp, true 3D: the same keypoints with the ground truth's 3D instead of the fused one; the gap to the "
           "'2D keypoints' row is the fused pose's error (errors-in-variables), which the pose refinement takes out")
     by_name = {r["row"]: r for r in rows}
+    cases = {case: {k: by_name[row][k] for k in ("focal_rel_err", "transl_rel_err", "reproj_px_after")}
+             for case, row in case_rows.items()}
+    for case, plain_row in (("smplx_joints", "2D keypoints (cpu)"), ("openpose_style", "openpose_style (cpu)"),
+                            ("coco_style", "coco_style (cpu)"),
+                            ("openpose_style_head_feet", "openpose+head/feet (cpu)")):
+        if case not in cases:
+            continue
+        cases[case]["focal_rel_err_no_refine"] = by_name[plain_row]["focal_rel_err"]
+        cases[case]["transl_rel_err_no_refine"] = by_name[plain_row]["transl_rel_err"]
+    print("cases (fit-camera --keypoints2d default): smplx_joints = keypoints on SMPL-X's joints; openpose_style = "
+          "an OpenPose BODY_25 + hands + face folder, coco_style = rtmlib's COCO-WholeBody 133 npz, both with hips, "
+          "neck and MidHip where those detectors put them (ignored by the fit) and head and feet on the mesh; "
+          f"read in {', '.join(f'{k} {v:.2f} s' for k, v in case_read_s.items())}; openpose_style_head_feet: "
+          f"{head_feet_note}")
     head, plain = by_name["2D kp + pose refine (cpu)"], by_name["2D keypoints (cpu)"]
     scipy_row = by_name["2D keypoints (scipy)"]
-    result = {"bench": "camera_fit", "frames": FRAMES, "cpu_s": round(cpu_s, 3),
+    result = {"bench": "camera_fit", "frames": FRAMES, "cpu_s": round(cpu_s, 3), "cases": cases,
               "cuda_s": None if cuda_s is None else round(cuda_s, 3), "cuda_note": cuda_note,
               "focal_rel_err": head["focal_rel_err"], "transl_rel_err": head["transl_rel_err"],
               "reproj_px_before": head["reproj_px_before"], "reproj_px_after": head["reproj_px_after"],

@@ -145,10 +145,13 @@ def main() -> None:
     face = read_face(manifest.face, bbox=manifest.face_bbox)
     hands = read_hands(manifest.hands)
 
+    # the demo's synthetic estimator writes its betas in this very model's shape space (it posed this model), so
+    # they are applied; a real estimator's SMPL-X betas never are on a built-in model (core/body/shape_space.py)
+    same_space = "apply"
     runs = {
-        "body_only_raw": fuse(body, None, None, model, FusionOptions(smooth=False)),
-        "ours_unsmoothed": fuse(body, face, hands, model, FusionOptions(smooth=False)),
-        "ours": fuse(body, face, hands, model, FusionOptions()),
+        "body_only_raw": fuse(body, None, None, model, FusionOptions(smooth=False, estimator_betas=same_space)),
+        "ours_unsmoothed": fuse(body, face, hands, model, FusionOptions(smooth=False, estimator_betas=same_space)),
+        "ours": fuse(body, face, hands, model, FusionOptions(estimator_betas=same_space)),
     }
     frame_ids = runs["ours"].sequence.extras.get("frame_ids", np.arange(FRAMES) + 1)
     for name, result in runs.items():

@@ -15,7 +15,8 @@ consistent shapes, sorted frames) or raises a ``core.errors.FusionError`` whose 
 naming the file; ``uncaught`` counts everything else (other exceptions, crashes, malformed messages, invalid
 results, payloads that ran).
 
-Run: ``.venv/bin/python bench/fuzz.py`` (``--cases N`` for a quicker run).
+Run: ``.venv/bin/python bench/fuzz.py`` (``--cases N`` for a quicker run, ``--readers openpose coco-wholebody``
+for some readers only).
 """
 from __future__ import annotations
 
@@ -121,6 +122,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=CASES, help="cases per reader (default 10,000)")
     parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--readers", nargs="+", metavar="READER", help="fuzz only these readers (default all)")
     args = parser.parse_args(argv)
 
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
@@ -128,6 +130,12 @@ def main(argv: list[str]) -> int:
     try:
         t0 = time.perf_counter()
         _TARGETS.update(K.build_targets(_WORKDIR))
+        if args.readers:
+            unknown = sorted(set(args.readers) - set(_TARGETS))
+            if unknown:
+                raise SystemExit(f"unknown reader(s) {', '.join(unknown)}; known: {', '.join(_TARGETS)}")
+            for name in set(_TARGETS) - set(args.readers):
+                del _TARGETS[name]
         rows = run_all(args.cases, args.workers)
         elapsed = time.perf_counter() - t0
     finally:

@@ -88,8 +88,10 @@ def plane_error(fitted: GroundPlane, truth: GroundPlane, footprints: np.ndarray)
 NO_DRIFT = SlidingNoise(drift_m=(0.0, 0.0, 0.0))
 
 
-def run_seeds(model, model_file: Path, seeds: tuple[int, ...], noise: SlidingNoise = SlidingNoise()) -> dict:
-    """Every figure of the module docstring over ``seeds``: pooled totals and one row per seed."""
+def run_seeds(model, model_file: Path, seeds: tuple[int, ...], noise: SlidingNoise = SlidingNoise(),
+              up_known: bool = False) -> dict:
+    """Every figure of the module docstring over ``seeds``: pooled totals and one row per seed. ``up_known``:
+    grounding is given the true floor's normal as the up axis (what a world-grounded estimator's gravity gives)."""
     skate = {"raw": [], "ours": []}
     deepest = {"raw": 0.0, "ours": 0.0, "true_plane": 0.0, "raw_fitted_floor": 0.0, "ours_fitted_floor": 0.0}
     mpjpe = {"raw": [], "ours": []}
@@ -103,7 +105,7 @@ def run_seeds(model, model_file: Path, seeds: tuple[int, ...], noise: SlidingNoi
         plane = GroundPlane.from_array(walk.truth.plane)
         contact = walk.truth.contact
         tick = time.perf_counter()
-        result = ground_sequence(walk.estimate, model, "auto")
+        result = ground_sequence(walk.estimate, model, "auto", known_up=plane.normal if up_known else None)
         ground_s += time.perf_counter() - tick
         oracle = ground_sequence(walk.estimate, model, "auto", plane=plane)
         truth_joints, truth_feet = smplx_points(model_file, walk.truth.sequence)
@@ -136,7 +138,8 @@ def run_seeds(model, model_file: Path, seeds: tuple[int, ...], noise: SlidingNoi
         row["false"] = {}
         for name in false_by_take:  # takes without any ground contact: every locked frame is a false lock
             tick = time.perf_counter()
-            free = ground_sequence(takes[name].estimate, model, "auto")
+            free = ground_sequence(takes[name].estimate, model, "auto",
+                                   known_up=plane.normal if up_known else None)
             ground_s += time.perf_counter() - tick
             locks = 0 if free.lock is None else int((free.lock.lock_weight > 0).any(axis=1).sum())
             row["false"][name] = locks
@@ -184,6 +187,8 @@ def main() -> int:
         held = run_seeds(model, model_file, HELD_OUT_SEEDS)
         calm = run_seeds(model, model_file, SEEDS, NO_DRIFT)
         calm_held = run_seeds(model, model_file, HELD_OUT_SEEDS, NO_DRIFT)
+        up = run_seeds(model, model_file, SEEDS, up_known=True)
+        up_held = run_seeds(model, model_file, HELD_OUT_SEEDS, up_known=True)
     print(f"grounding: walk, floating and seated takes of {FRAMES} frames per seed, procedural mannequin, measured "
           f"with the smplx forward pass. 'true pl.': penetration when grounding is given the true plane; 'plane': the "
           f"fitted floor's angle error and its height above the true floor at the footprints (centroid, lowest); "
@@ -195,8 +200,11 @@ def main() -> int:
     print("the fitted floor follows the estimate's footprints; a depth drift with a trend over the take tilts and "
           "offsets them, and no single plane through them can then be the true floor everywhere ('lowest' < 0 "
           "is penetration that the lock cannot avoid; with the true plane it leaves 'true pl.')")
-    ground_s = sum(r["ground_s"] for r in (res, held, calm, calm_held))
-    print(f"grounding itself: {ground_s:.2f} s for {2 * 3 * (len(SEEDS) + len(HELD_OUT_SEEDS)) * FRAMES} frames; "
+    print_table(f"up axis known (the true floor normal, as a world-grounded estimator's gravity gives it: a level "
+                f"floor, the footprints' height drift taken out), bench seeds {SEEDS}", up)
+    print_table(f"up axis known, held-out seeds {HELD_OUT_SEEDS[0]}-{HELD_OUT_SEEDS[-1]}", up_held)
+    ground_s = sum(r["ground_s"] for r in (res, held, calm, calm_held, up, up_held))
+    print(f"grounding itself: {ground_s:.2f} s for {3 * 3 * (len(SEEDS) + len(HELD_OUT_SEEDS)) * FRAMES} frames; "
           f"whole run {time.perf_counter() - start:.1f} s")
     (skate_raw, skate_ours), deep, hdeep = res["skate"], res["deepest_mm"], held["deepest_mm"]
 
@@ -224,7 +232,14 @@ def main() -> int:
                                    "skate_ratio": round(calm["skate"][1] / calm["skate"][0], 4),
                                    "contact_f1": round(calm["f1"], 4), "mpjpe_cost_pct": round(calm["cost"], 3),
                                    "false_lock_frames_by_take": calm["false_by_take"],
-                                   "held_out_false_lock_frames_by_take": calm_held["false_by_take"]}}))
+                                   "held_out_false_lock_frames_by_take": calm_held["false_by_take"]},
+                      "up_known": {"penetration_mm": penetration(up["deepest_mm"]),
+                                   "held_out_penetration_mm": penetration(up_held["deepest_mm"]),
+                                   "skate_mm_per_frame": {"raw": round(up["skate"][0], 3),
+                                                          "ours": round(up["skate"][1], 3)},
+                                   "contact_f1": round(up["f1"], 4), "mpjpe_cost_pct": round(up["cost"], 3),
+                                   "false_lock_frames_by_take": up["false_by_take"],
+                                   "held_out_false_lock_frames_by_take": up_held["false_by_take"]}}))
     return 0
 
 

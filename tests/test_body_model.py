@@ -123,3 +123,50 @@ def test_builtin_model_resolution(tmp_path):
     assert load_body_model(path).gender == "female"
     # an empty setting and "builtin" mean the realistic licence-free model (generated in tests/anny_model)
     assert BUILTIN_NAMES[""] == BUILTIN_NAMES["builtin"] == "anny"
+
+
+def _compressed_model(tmp_path, model_path, **changes):
+    """The mannequin re-saved with deflated members (as the built-in model is written), with ``changes``."""
+    data = dict(np.load(model_path, allow_pickle=False))
+    data.update(changes)
+    path = tmp_path / "SMPLX_NEUTRAL.npz"
+    np.savez_compressed(path, **data)
+    return path, data
+
+
+def test_large_compressed_posedirs_read_on_first_use(tmp_path, model_path, monkeypatch):
+    """A large deflated ``posedirs`` (the built-in model's) is inflated only when ``pose_dirs`` is first used, and
+    then equals the file's; pickling a model reads it first."""
+    from core.fileio import safe_pickle
+
+    monkeypatch.setattr(safe_pickle, "DEFER_MIN_BYTES", 1 << 20)
+    rng = np.random.default_rng(1)
+    path, data = _compressed_model(tmp_path, model_path,
+                                   posedirs=rng.normal(scale=1e-3, size=(10475, 3, 486)).astype(np.float32))
+    model = load_body_model(path)
+    assert callable(model.__dict__["_pose_dirs_held"])  # not read yet
+    np.testing.assert_array_equal(model.pose_dirs, data["posedirs"].astype(np.float64))
+    assert model.pose_dirs.dtype == np.float64 and isinstance(model.__dict__["_pose_dirs_held"], np.ndarray)
+    again = pickle.loads(pickle.dumps(load_body_model(path)))
+    np.testing.assert_array_equal(again.pose_dirs, model.pose_dirs)
+
+
+def test_deferred_posedirs_keeps_every_check(tmp_path, model_path, monkeypatch):
+    """Deferred or not, a wrong shape is refused at load (from the member's header) and NaN when the data is read,
+    naming the file and the field."""
+    from core.fileio import safe_pickle
+
+    monkeypatch.setattr(safe_pickle, "DEFER_MIN_BYTES", 1 << 20)
+    path, _ = _compressed_model(tmp_path, model_path, posedirs=np.zeros((10475, 3, 480)))
+    with pytest.raises(ModelFileError, match=r"field 'posedirs': expected shape \(10475, 3, 486\)"):
+        load_body_model(path)
+    broken = np.zeros((10475, 3, 486))
+    broken[7, 1, 300] = np.nan
+    path, _ = _compressed_model(tmp_path, model_path, posedirs=broken)
+    model = load_body_model(path)
+    with pytest.raises(ModelFileError, match="field 'posedirs': contains NaN or Inf") as info:
+        _ = model.pose_dirs
+    assert str(path) in str(info.value)
+    monkeypatch.setattr(safe_pickle, "DEFER_MIN_BYTES", 1 << 40)  # small members are checked at load, as always
+    with pytest.raises(ModelFileError, match="field 'posedirs': contains NaN or Inf"):
+        load_body_model(path)

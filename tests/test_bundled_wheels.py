@@ -19,7 +19,8 @@ def test_every_platform_has_one_scipy_per_blender_python_and_no_numpy():
                      and f"-{python_tag}-" in w.file]
             assert len(found) == 1, (platform, python_tag, found)
     assert not any(w.file.lower().startswith("numpy-") for w in wheels)
-    assert [w.file for w in wheels if w.platform == "any"] == ["tqdm-4.67.1-py3-none-any.whl"]
+    assert [w.file for w in wheels if w.platform == "any"] == [
+        "tqdm-4.67.1-py3-none-any.whl", "smplcodec-2.3.0-py3-none-any.whl", "semver-3.2.0-py3-none-any.whl"]
     macos_arm = [w.file for w in wheels if w.platform == "macos-arm64"]
     assert all("macosx_12_0_arm64" in f for f in macos_arm), macos_arm  # one tag only: Blender keeps one
 

@@ -4,8 +4,8 @@ updated to it.
 The fit runs on the avatar's fused file (:func:`fit_route` says where): in-process with torch when it imports here;
 otherwise ``python -m core fit-camera`` in a subprocess with the add-on preferences' 'Python with torch' when one is
 set (``core_subprocess``); otherwise in-process on the scipy fit (:mod:`core.camera.fit_scipy`, the extension's
-bundled scipy), which fits the focal and the translations. Pose refinement needs torch: without torch here and
-without a configured interpreter it is refused in plain words before anything runs.
+bundled scipy), which fits the focal and the translations; the pose refinement is numpy only and runs on every
+route.
 The fitted file is written next to the source under a new name (never overwriting), and the scene follows it: the
 camera's intrinsics (keyed only if they vary), its reprojection-error curve and the root bone's translation curves.
 :class:`RefitEdits` records what that changes in existing data, so a failed re-fit can put it back.
@@ -25,10 +25,10 @@ from ..common.animation import FIRST_FRAME, channelbag_of
 from ..common.avatar import SOURCE_PROPERTY
 from ..common.core_subprocess import core_interpreter, run_core
 from ..common.pose_channels import compute_pose_channels
+from ..common.world_camera import WORLD_PROPERTY
 from ..core.body.model import load_body_model
 from ..core.body.skeleton import JOINT_NAMES
 from ..core.camera import fit as camera_fit
-from ..core.camera.errors import POSE_REFINEMENT_NEEDS_TORCH
 from ..core.camera.result import REPROJ_AFTER_KEY
 from ..core.contracts.fused_file import FusedSequence, read_fused
 from ..core.errors import FusionError
@@ -96,8 +96,8 @@ def fit_route(mode: str, prefs: Any, refine_pose: bool = False) -> str:
     one is set; else scipy in Blender. ``IN_PROCESS``: torch when it imports here, else scipy. ``SUBPROCESS``: the
     subprocess (the configured interpreter, else this one).
 
-    Raises :class:`FusionError` before anything runs when ``refine_pose`` (torch only) cannot run on the route
-    (:data:`core.camera.errors.POSE_REFINEMENT_NEEDS_TORCH`), or when the route needs scipy and it does not import.
+    Raises :class:`FusionError` before anything runs when the route needs scipy and it does not import
+    (``refine_pose`` runs on every route: the refinement is numpy only).
     """
     torch_here = camera_fit.torch_available()
     configured = bool(_configured_python(prefs))
@@ -109,10 +109,6 @@ def fit_route(mode: str, prefs: Any, refine_pose: bool = False) -> str:
         route = "subprocess"
     else:
         route = "scipy"
-    # the subprocess runs the configured interpreter, else this one: torch there is the user's, or torch here
-    refine_ok = route == "torch" or (route == "subprocess" and (configured or torch_here))
-    if refine_pose and not refine_ok:
-        raise FusionError(POSE_REFINEMENT_NEEDS_TORCH, field="preferences: Python with torch")
     if route == "scipy" and importlib.util.find_spec("scipy") is None:
         raise FusionError("the camera re-fit in Blender needs scipy (the extension zip for this platform bundles it) "
                           "or torch; install that zip, or set 'Python with torch' in the add-on preferences",
@@ -131,8 +127,7 @@ def route_description(mode: str, prefs: Any) -> str:
     if route == "subprocess":
         python = _configured_python(prefs) or "this Python"
         return f"Runs python -m core fit-camera in a subprocess with {python}"
-    return ("Runs in Blender on scipy (focal and translations). Pose refinement needs torch: set 'Python with torch' "
-            "in the add-on preferences")
+    return "Runs in Blender on scipy (focal, translations and pose refinement)"
 
 
 def fit_file(source: Path, out: Path, model_path: str, focal_px: float, footage: str, mode: str,
@@ -204,6 +199,11 @@ def refit_camera(context: bpy.types.Context, arm: bpy.types.Object, cam: bpy.typ
                  edits: RefitEdits) -> tuple[FusedSequence, Path]:
     """Fit the camera for ``arm``'s take, write the fitted file and make the scene follow it; returns (fitted
     sequence, its path). Everything is computed before the scene changes, and ``edits`` records the change."""
+    if arm.get(WORLD_PROPERTY):
+        # the rig holds world motion and the camera its keyed path: a re-fit writes camera-frame roots
+        raise FusionError("a world-grounded import (moving camera) keeps the estimator's camera path; re-fit its "
+                          "file with 'python -m core fit-camera' and import the result instead",
+                          path=arm.get(SOURCE_PROPERTY), field="world_from_camera")
     props = arm.smplx_fusion_camera
     source = Path(arm[SOURCE_PROPERTY])
     out = unique_output(source)

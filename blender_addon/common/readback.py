@@ -25,6 +25,7 @@ import numpy as np
 from ..core.body.correctives import pose_feature
 from ..core.body.model import BodyModel, load_body_model
 from ..core.body.posing import with_full_pose
+from ..core.body.rigid_frames import invert_rigid, reframe_take
 from ..core.body.skeleton import JOINT_NAMES, PARENTS
 from ..core.contracts.fused_file import FusedSequence, read_fused
 from ..core.errors import FusionError
@@ -35,6 +36,7 @@ from .axes import CAMERA_TO_BLENDER, MODEL_TO_BLENDER
 from .correctives import corrective_basis
 from .pose_channels import compute_pose_channels
 from .take_root import take_root_of
+from .world_camera import WORLD_PROPERTY, camera_from_rig_of
 
 __all__ = ["TakeReadback", "curve_keys", "curve_values", "bone_rest_matrices", "orthonormal", "armature_in_take",
            "seq_in_rig_frame", "read_take", "displayed_skeleton", "CurveBackup", "row_segments", "align_signs",
@@ -136,6 +138,9 @@ def seq_in_rig_frame(rb: TakeReadback, seq: FusedSequence) -> FusedSequence:
     the rig's own frame, i.e. what the F-curves hold: :func:`read_take`'s account of the armature object's
     transform (:func:`armature_in_take`) taken back out. Identity when the object is not moved, so
     ``write_take(rb, seq_in_rig_frame(rb, rb.seq), ...)`` rewrites the keys it read."""
+    camera_from_rig = camera_from_rig_of(rb.arm.get(WORLD_PROPERTY), rb.seq)  # a world import (world_camera)
+    if camera_from_rig is not None:
+        return reframe_take(seq, invert_rigid(camera_from_rig), rb.model)
     world = armature_in_take(rb.arm)
     if np.allclose(world, np.eye(4), atol=1e-9):
         return seq
@@ -224,6 +229,10 @@ def read_take(arm: bpy.types.Object, mesh: bpy.types.Object) -> TakeReadback:
     for j in range(1, len(JOINT_NAMES)):  # joints, each step batched over frames
         glob[:, j] = glob[:, PARENTS[j]] @ local[:, j]
     displayed = displayed + np.einsum("tjab,tjb->tja", glob, delta)
+    camera_from_rig = camera_from_rig_of(arm.get(WORLD_PROPERTY), base)  # a world import: the rig holds the world
+    if camera_from_rig is not None:
+        seq = reframe_take(seq, camera_from_rig, model)
+        displayed = np.einsum("tij,tkj->tki", camera_from_rig[:, :3, :3], displayed) + camera_from_rig[:, None, :3, 3]
     return TakeReadback(arm=arm, mesh=mesh, seq=seq, model=model, rest_joints_model=rest_joints_model,
                         bone_rest=rest, displayed_joints=displayed, frames=frames,
                         correctives=str(arm.get("smplx_fusion_pose_correctives", "NONE")), quaternions=quat,

@@ -2,7 +2,8 @@
 
 Role files: :mod:`.ops` (the operators and the File > Import entry), :mod:`.panel` (the sidebar's main panel); no
 settings of its own, so no ``props``. The work is in :mod:`.importer`, which builds with :mod:`.rig_builder`,
-:mod:`.mesh_builder` and ``common.camera_builder``.
+:mod:`.mesh_builder` and ``common.camera_builder``; a clip of several people goes through :mod:`.clip_importer`
+(one avatar per person, one camera, one take root), :mod:`.clip_files` says which files make up the clip.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Optional
 import bpy
 import numpy as np
 
-from ..common import animation, camera_builder, take_root
+from ..common import animation, camera_builder, take_root, world_camera
 from ..common.animation import FIRST_FRAME
 from ..common.avatar import CAMERA_PROPERTY, SOURCE_PROPERTY
 from ..common.correctives import corrective_basis
@@ -21,7 +21,8 @@ from ..core.body.model import BodyModel, load_body_model
 from ..core.body.skeleton import JOINT_NAMES
 from ..core.camera.result import REPROJ_AFTER_KEY
 from ..core.contracts.fused_file import FusedSequence, read_fused
-from . import mesh_builder, rig_builder
+from ..core.world import has_world
+from . import mesh_builder, rig_builder, world_import
 
 __all__ = ["ImportResult", "import_fused_file"]
 
@@ -81,7 +82,8 @@ def _animate(arm_obj: bpy.types.Object, mesh_obj: bpy.types.Object, seq: FusedSe
 
 def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str = "",
                       model_cache_dir: Optional[str] = None, pose_correctives: str = "COMPACT",
-                      progress: Progress = no_progress, world_align: bool = False) -> ImportResult:
+                      progress: Progress = no_progress, world_align: bool = False,
+                      camera: Optional[bpy.types.Object] = None) -> ImportResult:
     """Build the avatar for ``filepath``. Raises ``core.errors.FusionError`` on bad input.
 
     ``pose_correctives``: ``COMPACT`` (default; the fewest SVD components of ``posedirs`` that reproduce all 486
@@ -91,6 +93,8 @@ def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str
     ``world_align``: parent the rig and the camera to an empty (``take_root``) placed so that the take's ground
     (the file's ``ground_plane``, else estimated from the feet) is Blender's z = 0 with +Z up; one rigid
     transform, so the camera sees the avatar exactly as without it.
+
+    ``camera``: an existing camera to share (several people of one clip, :mod:`.clip_importer`); none is built.
 
     The caller owns atomicity: on an exception, IDs created so far are left for it to remove.
     """
@@ -136,18 +140,27 @@ def import_fused_file(context: bpy.types.Context, filepath: str, model_path: str
     mesh_builder.add_armature_modifier(mesh_obj, arm_obj)
 
     progress(4, total, f"writing {seq.num_frames} frames of animation")
-    _animate(arm_obj, mesh_obj, seq, model, rest_joints, bone_rest_rotation, name,
+    # world import (schema 1.1): the rig carries the world motion, the camera flies its path (world_import)
+    placement = world_import.placement_for(seq, model, camera) if has_world(seq) else None
+    rig_seq = seq if placement is None else world_camera.rig_take(seq, model, placement)
+    _animate(arm_obj, mesh_obj, rig_seq, model, rest_joints, bone_rest_rotation, name,
              [("Exp", "Expression", seq.expression[:, :n_expr]), ("Pose", "Pose correctives", corrective_weights)])
     _set_scene_timing(scene, seq.fps, seq.num_frames)
 
     progress(5, total, "matching the camera")
-    camera = camera_builder.build_camera(f"{name}-camera", seq.camera_K, seq.image_size, scene, collection,
-                                         first_frame=FIRST_FRAME)
-    camera_builder.set_reprojection_curve(camera, seq.extras.get(REPROJ_AFTER_KEY), FIRST_FRAME)
+    if camera is None:
+        camera = camera_builder.build_camera(f"{name}-camera", seq.camera_K, seq.image_size, scene, collection,
+                                             first_frame=FIRST_FRAME)
+        camera_builder.set_reprojection_curve(camera, seq.extras.get(REPROJ_AFTER_KEY), FIRST_FRAME)
     if scene.camera is None:
         scene.camera = camera
     warnings.extend(camera_builder.camera_warnings(seq.camera_K, seq.image_size))
-    if world_align:
+    if placement is not None:
+        world_import.animate_camera_path(camera, placement, FIRST_FRAME)
+        world_import.record_placement(arm_obj, placement)
+        if world_align:
+            warnings.append("world-align skipped: the take is imported in its own world, floor at z = 0")
+    elif world_align:
         plane, source = take_root.ground_for_alignment(seq, model, filepath)
         take_root.add_take_root(name, plane, source, (arm_obj, camera), collection)
         if source != "file":

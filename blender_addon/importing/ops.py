@@ -14,9 +14,10 @@ from ..common.progress import WindowProgress
 from ..common.ui import AtomicOperator
 from ..core.errors import FusionError
 from ..preferences import builtin_model_cache_dir, get_preferences
-from . import importer
+from . import clip_files, clip_importer, importer
 
-__all__ = ["SMPLX_FUSION_OT_import_fused", "SMPLX_FUSION_OT_fuse", "menu_import", "CLASSES"]
+__all__ = ["SMPLX_FUSION_OT_import_fused", "SMPLX_FUSION_OT_import_clip", "SMPLX_FUSION_OT_fuse", "menu_import",
+           "CLASSES"]
 
 
 class SMPLX_FUSION_OT_import_fused(AtomicOperator, bpy.types.Operator, ImportHelper):
@@ -42,7 +43,8 @@ class SMPLX_FUSION_OT_import_fused(AtomicOperator, bpy.types.Operator, ImportHel
         name="World-align", default=False,
         description="Put the take's ground (the file's ground plane, else estimated from the feet) on Blender's "
                     "floor, z = 0 and +Z up, by parenting the rig and the camera to one empty; the camera's "
-                    "view of the avatar is unchanged")
+                    "view of the avatar is unchanged. A world-grounded take (schema 1.1, world_from_camera) is "
+                    "always imported in its own world, the camera flying its path, the floor at z = 0")
 
     atomic_label = "import"
 
@@ -63,6 +65,52 @@ class SMPLX_FUSION_OT_import_fused(AtomicOperator, bpy.types.Operator, ImportHel
             ob.select_set(False)
         result.armature.select_set(True)
         context.view_layer.objects.active = result.armature
+        return {"FINISHED"}
+
+
+class SMPLX_FUSION_OT_import_clip(AtomicOperator, bpy.types.Operator, ImportHelper):
+    """Import a clip of several people (fuse-clip's .clip.json): one avatar per person, one camera, one take root"""
+
+    bl_idname = "smplx_fusion.import_clip"
+    bl_label = "Import Fused SMPL-X Clip"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filename_ext = ".json"
+    filter_glob: bpy.props.StringProperty(default="*.clip.json;*.fused.npz", options={"HIDDEN"})  # type: ignore
+    directory: bpy.props.StringProperty(subtype="DIR_PATH", options={"HIDDEN", "SKIP_SAVE"})  # type: ignore
+    files: bpy.props.CollectionProperty(type=bpy.types.OperatorFileListElement,  # type: ignore[valid-type]
+                                        options={"HIDDEN", "SKIP_SAVE"})
+    model_path: bpy.props.StringProperty(  # type: ignore[valid-type]
+        name="Model", default="",
+        description="Model file or folder for this import; empty uses the add-on preferences")
+    pose_correctives: bpy.props.EnumProperty(  # type: ignore[valid-type]
+        name="Pose correctives",
+        items=(("COMPACT", "Compact (exact)", "The fewest shape keys that reproduce all 486 pose correctives"),
+               ("FULL", "All 486", "One Pose### shape key per pose-feature entry"),
+               ("NONE", "None", "No pose correctives")),
+        default="COMPACT")
+
+    atomic_label = "clip import"
+
+    def run(self, context: bpy.types.Context, progress: WindowProgress) -> set[str]:
+        prefs = get_preferences(context)
+        model_path = self.model_path or (prefs.model_path if prefs is not None else "")
+        folder = Path(bpy.path.abspath(self.directory)) if self.directory else None
+        picked = [folder / f.name for f in self.files if f.name] if folder is not None else []
+        picked = picked or [Path(bpy.path.abspath(self.filepath or self.directory))]
+        name, people = clip_files.clip_people(picked)
+        summary = picked[0] if picked[0].name.endswith(".clip.json") else people[0][1].with_name(f"{name}.clip.json")
+        result = clip_importer.import_clip_file(context, str(summary), model_path,
+                                                model_cache_dir=builtin_model_cache_dir(),
+                                                pose_correctives=self.pose_correctives, progress=progress,
+                                                people=people)
+        for warning in result.warnings:
+            self.report({"WARNING"}, warning)
+        self.report({"INFO"}, f"Imported {len(result.armatures)} people under '{result.root.name}'")
+        for ob in context.view_layer.objects:
+            ob.select_set(False)
+        result.armatures[0].select_set(True)
+        context.view_layer.objects.active = result.armatures[0]
         return {"FINISHED"}
 
 
@@ -129,6 +177,7 @@ class SMPLX_FUSION_OT_fuse(AtomicOperator, bpy.types.Operator):
 
 def menu_import(self: bpy.types.Menu, context: bpy.types.Context) -> None:
     self.layout.operator(SMPLX_FUSION_OT_import_fused.bl_idname, text="Fused SMPL-X (.fused.npz)")
+    self.layout.operator(SMPLX_FUSION_OT_import_clip.bl_idname, text="Fused SMPL-X clip, several people (.clip.json)")
 
 
-CLASSES = (SMPLX_FUSION_OT_import_fused, SMPLX_FUSION_OT_fuse)
+CLASSES = (SMPLX_FUSION_OT_import_fused, SMPLX_FUSION_OT_import_clip, SMPLX_FUSION_OT_fuse)

@@ -1,14 +1,14 @@
-"""The SMPL-X sidebar's main panel: the import and fuse buttons and the selected avatar's summary; every other
-feature's panel is a child of it."""
+"""The SMPL-X sidebar's main panel: the import (one take or a clip of several people) and fuse buttons and the
+active avatar's summary; every other feature's panel is a child of it."""
 from __future__ import annotations
 
 import json
 
 import bpy
 
-from ..common.avatar import avatar_of
+from ..common.avatar import TRACK_PROPERTY, avatar_of
 from ..common.ui import MAIN_PANEL_ID, SidebarPanel
-from .ops import SMPLX_FUSION_OT_fuse, SMPLX_FUSION_OT_import_fused
+from .ops import SMPLX_FUSION_OT_fuse, SMPLX_FUSION_OT_import_clip, SMPLX_FUSION_OT_import_fused
 
 __all__ = ["SMPLX_FUSION_PT_main", "CLASSES"]
 
@@ -20,13 +20,16 @@ class SMPLX_FUSION_PT_main(SidebarPanel, bpy.types.Panel):
     def draw(self, context: bpy.types.Context) -> None:
         layout = self.layout
         layout.operator(SMPLX_FUSION_OT_import_fused.bl_idname, icon="IMPORT")
+        layout.operator(SMPLX_FUSION_OT_import_clip.bl_idname, text="Import Clip (several people)",
+                        icon="COMMUNITY")
         layout.operator(SMPLX_FUSION_OT_fuse.bl_idname, icon="AUTOMERGE_ON")
         arm = avatar_of(context.active_object)
         if arm is None:
             layout.label(text="Select an imported avatar for details")
             return
         box = layout.box()
-        box.label(text=arm.name, icon="ARMATURE_DATA")
+        box.label(text=arm.name + (f" (person {arm[TRACK_PROPERTY]})" if TRACK_PROPERTY in arm else ""),
+                  icon="ARMATURE_DATA")
         box.label(text=f"{arm.get('smplx_fusion_frames', '?')} frames at {arm.get('smplx_fusion_fps', '?')} fps")
         box.label(text=f"Source: {bpy.path.basename(arm.get('smplx_fusion_source', ''))}")
         box.label(text=f"Model: {bpy.path.basename(arm.get('smplx_fusion_model', ''))}")

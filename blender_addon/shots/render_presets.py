@@ -28,6 +28,8 @@ _GPU_BACKENDS = ("OPTIX", "CUDA", "HIP", "ONEAPI", "METAL")
 _RENDER_PROPS = ("engine", "resolution_percentage", "film_transparent", "use_compositing", "filepath")
 _CYCLES_PROPS = ("device", "samples", "use_denoising", "denoiser", "use_adaptive_sampling", "adaptive_threshold")
 _EEVEE_PROPS = ("taa_render_samples",)
+#: Custom property on a shadow catcher the EEVEE preset hid from the render (the Cycles preset shows it again).
+_HIDDEN_FOR_EEVEE = "smplx_fusion_hidden_for_eevee"
 
 
 def capture_render_settings(scene: bpy.types.Scene) -> dict[str, Any]:
@@ -40,7 +42,8 @@ def capture_render_settings(scene: bpy.types.Scene) -> dict[str, Any]:
             "color_mode": scene.render.image_settings.color_mode,
             "view_transform": scene.view_settings.view_transform,
             "compositing_node_group": compat.compositor_group(scene),
-            "frame_current": scene.frame_current}
+            "frame_current": scene.frame_current,
+            "catchers_hidden": {ob.name: ob.hide_render for ob in _shadow_catchers(scene)}}
 
 
 def restore_render_settings(scene: bpy.types.Scene, saved: dict[str, Any]) -> None:
@@ -51,8 +54,19 @@ def restore_render_settings(scene: bpy.types.Scene, saved: dict[str, Any]) -> No
     scene.render.image_settings.color_mode = saved["color_mode"]
     scene.view_settings.view_transform = saved["view_transform"]
     compat.set_compositor_group(scene, saved["compositing_node_group"])
+    for name, hidden in saved.get("catchers_hidden", {}).items():
+        ob = scene.objects.get(name)
+        if ob is not None:
+            ob.hide_render = hidden
+            if _HIDDEN_FOR_EEVEE in ob:
+                del ob[_HIDDEN_FOR_EEVEE]
     if scene.frame_current != saved["frame_current"]:
         scene.frame_set(saved["frame_current"])
+
+
+def _shadow_catchers(scene: bpy.types.Scene) -> list[bpy.types.Object]:
+    """The scene's shadow-catcher objects (the footage lighting's floor, the fitted ground)."""
+    return [ob for ob in scene.objects if getattr(ob, "is_shadow_catcher", False)]
 
 
 def enable_gpu() -> Optional[str]:
@@ -102,8 +116,19 @@ def apply_render_preset(scene: bpy.types.Scene, preset: str, device: str = "CPU"
         scene.eevee.taa_render_samples = samples
         if device == "GPU":
             messages.append("EEVEE always renders on the GPU / OpenGL device Blender runs on")
+        catchers = [ob for ob in _shadow_catchers(scene) if not ob.hide_render]
+        for ob in catchers:  # EEVEE has no shadow catcher: it would draw the floor opaque over the plate
+            ob.hide_render = True
+            ob[_HIDDEN_FOR_EEVEE] = True
+        if catchers:
+            messages.append(f"EEVEE has no shadow catchers: {len(catchers)} catcher floor(s) hidden from the render, "
+                            "so the avatar casts no ground shadow (Cycles final renders it)")
         return messages
     render.engine = "CYCLES"
+    for ob in _shadow_catchers(scene):  # the catchers the EEVEE preset hid (and only those) show again
+        if ob.get(_HIDDEN_FOR_EEVEE):
+            ob.hide_render = False
+            del ob[_HIDDEN_FOR_EEVEE]
     cycles = scene.cycles
     cycles.samples = samples
     cycles.use_adaptive_sampling = True

@@ -9,6 +9,9 @@ Modules (data flows one way, top to bottom; numpy only at import, as inside Blen
 * :mod:`.correctives`    smplx's pose feature (:func:`pose_feature`) and exact low-rank corrective bases;
 * :mod:`.builtin`        the built-in models on disk (:func:`ensure_builtin_model`, :func:`resolve_model`),
                          generated on first use by :mod:`core.anny_model` or :mod:`core.mannequin`;
+* :mod:`.shape_space`    whose shape space a model's betas live in (SMPL-X's or a built-in model's own), and
+                         whether an estimate's betas apply to it (:func:`choose_betas`; import the module);
+* :mod:`.limbs`          the limb bones and breadths as joint pairs, and their lengths (:func:`limb_lengths`);
 * :mod:`.smplx_forward`  the smplx package's forward pass on a whole take (:func:`smplx_forward`; torch and smplx,
                          imported when called), the independent reference of the tests and benches;
 * :mod:`.posing`         a fused take's posed skeleton and skinned vertices in plain numpy (``pose_skeleton``,

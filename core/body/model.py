@@ -3,22 +3,45 @@
 Reads ``.npz`` (plain arrays only, each member's header checked before it is read) and ``.pkl`` (through the
 restricted unpickler); both through :mod:`core.fileio.safe_pickle`. Covers SMPL-X v1.1
 (10 shape + 10 expression columns in ``shapedirs``) and 2020 (300 + 100), neutral, male and female.
+
+A large deflated ``posedirs`` (the built-in model's is 157 MB of zeros, 0.4 s to inflate) is read on the first use of
+``BodyModel.pose_dirs``: its zip entry, dtype and shape are checked at load, its data (CRC-32, NaN / Inf) then.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 
 from ..errors import ModelFileError
-from ..fileio.safe_pickle import load_npz, load_pickle, short_reason
+from ..fileio.safe_pickle import DeferredNpzMember, load_npz, load_pickle, short_reason
 from .skeleton import NUM_JOINTS, NUM_POSE_BASIS, PARENTS
 
 GENDERS = ("neutral", "male", "female")
 _REQUIRED_KEYS = ("v_template", "f", "J_regressor", "kintree_table", "weights", "shapedirs", "posedirs",
                   "hands_meanl", "hands_meanr")
+
+
+class _ReadOnFirstUse:
+    """A dataclass field that holds an array, or a zero-argument loader called once, on first access, whose array
+    then replaces it (the loader raises :class:`ModelFileError` like :func:`load_body_model` would)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_held"
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> np.ndarray:
+        if obj is None:  # no class-level default: the dataclass field stays required
+            raise AttributeError(self._slot)
+        value = obj.__dict__[self._slot]
+        if callable(value) and not isinstance(value, np.ndarray):
+            value = value()
+            obj.__dict__[self._slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Union[np.ndarray, Callable[[], np.ndarray]]) -> None:
+        obj.__dict__[self._slot] = value  # only reached from the frozen dataclass's __init__
 
 
 @dataclass(frozen=True)
@@ -33,7 +56,9 @@ class BodyModel:
         skinning_weights: (V, J) linear-blend-skinning weights.
         shape_dirs: (V, 3, n_betas) shape blendshapes.
         expression_dirs: (V, 3, n_expression) expression blendshapes.
-        pose_dirs: (V, 3, 486) pose-corrective blendshapes.
+        pose_dirs: (V, 3, 486) pose-corrective blendshapes. A large compressed ``posedirs`` member of an ``.npz``
+            (the built-in model's 157 MB of zeros take 0.4 s to inflate) is read, and checked, on first access;
+            the constructor also takes a zero-argument loader for it.
         left_hand_mean, right_hand_mean: (15, 3) axis-angle hand means (what ``flat_hand_mean=False`` adds).
         left_hand_components, right_hand_components: (45, 45) hand PCA bases, or None.
         variant: ``"smplx-v1.1"`` (10 + 10) or ``"smplx-2020"`` (300 + 100) by ``shapedirs`` width.
@@ -48,7 +73,7 @@ class BodyModel:
     skinning_weights: np.ndarray
     shape_dirs: np.ndarray
     expression_dirs: np.ndarray
-    pose_dirs: np.ndarray
+    pose_dirs: np.ndarray = _ReadOnFirstUse()  # type: ignore[assignment]
     left_hand_mean: np.ndarray
     right_hand_mean: np.ndarray
     left_hand_components: Optional[np.ndarray]
@@ -56,6 +81,11 @@ class BodyModel:
     variant: str
     gender: str
     path: str
+
+    def __getstate__(self) -> dict:
+        """For pickle and copy: the loaded arrays (a deferred ``pose_dirs`` is read first)."""
+        _ = self.pose_dirs
+        return dict(self.__dict__)
 
     @property
     def num_vertices(self) -> int:
@@ -130,7 +160,7 @@ def _gender_from_name(path: Path) -> str:
 def _read_mapping(path: Path) -> Mapping[str, Any]:
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        return load_npz(path, error=ModelFileError, allow_objects=False)
+        return load_npz(path, error=ModelFileError, allow_objects=False, defer=("posedirs",))
     if suffix == ".pkl":
         data = load_pickle(path)
         if not isinstance(data, dict):
@@ -170,15 +200,38 @@ def _array(data: Mapping[str, Any], key: str, path: Path,
 
 
 def _expect_shape(arr: np.ndarray, shape: tuple, key: str, path: Path) -> None:
-    ok = arr.ndim == len(shape) and all(s is None or a == s for a, s in zip(arr.shape, shape))
+    _expect_shape_of(tuple(arr.shape), shape, key, path)
+
+
+def _expect_shape_of(found: tuple, shape: tuple, key: str, path: Path) -> None:
+    ok = len(found) == len(shape) and all(s is None or a == s for a, s in zip(found, shape))
     if not ok:
         want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-        raise ModelFileError(f"expected shape {want}, found {tuple(arr.shape)}", path=path, field=key)
+        raise ModelFileError(f"expected shape {want}, found {tuple(found)}", path=path, field=key)
 
 
 def _expect_finite(arr: np.ndarray, key: str, path: Path) -> None:
     if not np.all(np.isfinite(arr)):
         raise ModelFileError("contains NaN or Inf values", path=path, field=key)
+
+
+def _posedirs(value: Any, n_verts: int, file: Path) -> Union[np.ndarray, Callable[[], np.ndarray]]:
+    """(V, 3, 486) float64 ``posedirs``, checked; for a :class:`DeferredNpzMember` its header is checked now (dtype,
+    shape) and a loader returned that reads and checks the data on first use."""
+    if not isinstance(value, DeferredNpzMember):
+        posedirs = _array({"posedirs": value}, "posedirs", file).astype(np.float64)
+        _expect_shape(posedirs, (n_verts, 3, NUM_POSE_BASIS), "posedirs", file)
+        _expect_finite(posedirs, "posedirs", file)
+        return posedirs
+    if value.dtype.kind not in "iuf":
+        raise ModelFileError(f"expected a real-valued numeric array, found dtype {value.dtype}", path=file,
+                             field="posedirs")
+    _expect_shape_of(value.shape, (n_verts, 3, NUM_POSE_BASIS), "posedirs", file)
+
+    def read() -> np.ndarray:
+        return _posedirs(value.load(error=ModelFileError), n_verts, file)  # type: ignore[return-value]
+
+    return read
 
 
 def load_body_model(path: Union[str, Path], gender: str = "neutral") -> BodyModel:
@@ -221,8 +274,7 @@ def load_body_model(path: Union[str, Path], gender: str = "neutral") -> BodyMode
     else:
         raise ModelFileError(f"expected at least 20 columns (10 shape + 10 expression), found {n_cols}",
                              path=file, field="shapedirs")
-    posedirs = _array(data, "posedirs", file).astype(np.float64)
-    _expect_shape(posedirs, (n_verts, 3, NUM_POSE_BASIS), "posedirs", file)
+    posedirs = _posedirs(data["posedirs"], n_verts, file)
     hand_means = {}
     for key in ("hands_meanl", "hands_meanr"):
         arr = _array(data, key, file).astype(np.float64).reshape(-1)
@@ -239,7 +291,7 @@ def load_body_model(path: Union[str, Path], gender: str = "neutral") -> BodyMode
         else:
             components[key] = None
     for key, arr in (("v_template", v_template), ("J_regressor", j_reg), ("weights", weights),
-                     ("shapedirs", shapedirs), ("posedirs", posedirs)):
+                     ("shapedirs", shapedirs)):
         _expect_finite(arr, key, file)
 
     return BodyModel(

@@ -10,6 +10,8 @@ Modules (data flows one way, top to bottom):
                           OpenCV / Blender camera frames (numpy, bpy-free, so Blender's own Python runs it);
 * :mod:`.footage`         footage metadata (image size, focal length) from a frames folder or a JSON sidecar
                           (:func:`read_footage`);
+* :mod:`.footage_frame`   which pixels a fit uses and writes (the footage's size, never a guessed one; one uniform
+                          scale), the plausible focal range and the default field of view;
 * :mod:`.points`          the fused sequence's 3D points the camera must reproject (body joints, hand keypoints,
                           face);
 * :mod:`.keypoints2d`     a 2D detector's keypoints as evidence (:func:`read_keypoints2d`);
@@ -21,14 +23,18 @@ Modules (data flows one way, top to bottom):
                           import (``backend``);
 * :mod:`.fit_scipy`       the same fit with numpy and scipy (``least_squares``, sparse analytic Jacobian): what
                           Blender's own Python runs;
-* :mod:`.pose_refine`     the focal, translations and small body-pose corrections fitted together against 2D
-                          keypoints (torch autograd; ``fit-camera --keypoints2d`` runs it by default);
+* :mod:`.pose_refine`     the focal, translations and body-pose corrections fitted together against 2D keypoints,
+                          only where the keypoints see a joint (numpy Levenberg-Marquardt,
+                          :mod:`.refine_solver`; groups and held-out checks :mod:`.refine_groups`,
+                          :mod:`.refine_report`; ``fit-camera --keypoints2d`` runs it by default);
+* :mod:`.shape_fit`       on a built-in model, the take's own body shape fitted to the 2D keypoints (and an
+                          estimator's 3D joints), camera held, then the camera refitted (numpy + scipy);
 * :mod:`.fit_fused`       a fused file in, the fitted camera written into it (:func:`fit_fused_file`);
 * :mod:`.command`         the ``fit-camera`` sub-command of the core's command line (not imported here).
 
-Only ``fit``'s torch path and ``pose_refine`` need torch, and they import it inside their functions; ``fit_scipy``
-needs scipy (imported only when it runs): importing this package works with numpy alone. Without torch the camera
-fit runs on scipy, and pose refinement is refused in plain words (:data:`.errors.POSE_REFINEMENT_NEEDS_TORCH`).
+Only ``fit``'s torch path needs torch, and it imports it inside its functions; ``fit_scipy`` needs scipy (imported
+only when it runs): importing this package works with numpy alone. Without torch the camera fit runs on scipy, and
+the pose refinement (numpy) runs as everywhere, so Blender's own Python refines too.
 """
 from __future__ import annotations
 

@@ -36,18 +36,23 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--from-provenance", action="store_true",
                    help="use the estimator outputs named in the fused file's provenance (explicit paths win)")
     p.add_argument("--model", default=None, help="SMPL-X model (default: the provenance's, else the built-in one)")
-    p.add_argument("--focal", type=float, default=None, help="the focal length in pixels (skips fitting it)")
+    p.add_argument("--focal", type=float, default=None,
+                   help="the focal length in pixels of the footage, used as given (skips fitting it); without it "
+                        "the focal is fitted and kept when it lies within 0.5-3 image diagonals, else the default "
+                        "field of view (focal = the image diagonal, 53.13 deg diagonal) is used, and said")
     p.add_argument("--footage", help="the footage: a frames folder (with an optional footage.json), the sidecar "
-                                     "JSON itself, or a video file; gives the image size and focal when it can")
+                                     "JSON itself, or a video file; gives the image size and focal when it can. "
+                                     "Without any size (PIXIE saves none) the result stays flagged unknown")
     p.add_argument("--footage-size", type=float, nargs=2, metavar=("W", "H"),
-                   help="the footage's size when it differs from the estimators' images (resized footage)")
+                   help="the footage's size (W H); when the estimators ran on a resized copy, the same aspect "
+                        "ratio (one uniform scale; another aspect ratio is refused, never stretched)")
     p.add_argument("--principal-point", type=float, nargs=2, metavar=("CX", "CY"),
-                   help="principal point in pixels of the output image (default: its centre)")
+                   help="principal point in footage pixels, used as given (default: the image centre)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="the torch fit's device")
     p.add_argument("--backend", default="auto", choices=("auto", "torch", "scipy"),
                    help="the camera fit (one focal + translations): torch (L-BFGS; CPU or CUDA) or scipy "
                         "(least_squares on the CPU; no torch needed); auto takes torch when it imports, else scipy. "
-                        "Pose refinement needs torch either way")
+                        "The pose refinement is numpy either way")
     p.add_argument("--smooth", type=float, default=0.1, help="weight of the translation's temporal smoothness")
     p.add_argument("--refine-pose", action=argparse.BooleanOptionalAction, default=None,
                    help="also refine the body pose (global orient + 21 body joints, small corrections near the fused "
@@ -87,9 +92,12 @@ def run_fit_camera(args: argparse.Namespace) -> int:
     fit = outcome.fit
     before, after = summary["reproj_px_before"], summary["reproj_px_after"]
     print(f"fitted one camera for {fit.transl_cam.shape[0]} frames -> {outcome.out}")
-    print(f"  focal: {fit.focal_px:.2f} px ({fit.focal_source}), principal point "
-          f"({fit.principal_point[0]:.1f}, {fit.principal_point[1]:.1f}), image "
-          f"{int(outcome.sequence.image_size[0])} x {int(outcome.sequence.image_size[1])}")
+    k_written = outcome.sequence.camera_K_per_frame()[0]
+    size_known = json.loads(outcome.sequence.provenance)["camera_fit"].get("image_size", {}).get("known", True)
+    print(f"  focal: {k_written[0, 0]:.2f} px ({fit.focal_source}), principal point "
+          f"({k_written[0, 2]:.1f}, {k_written[1, 2]:.1f}), image "
+          f"{int(outcome.sequence.image_size[0])} x {int(outcome.sequence.image_size[1])}"
+          f"{'' if size_known else ' (UNKNOWN: a placeholder; give --footage or --footage-size)'}")
     print(f"  reprojection error per frame (px): before mean {before['mean']} median {before['median']} "
           f"p95 {before['p95']}; after mean {after['mean']} median {after['median']} p95 {after['p95']}")
     evidence = json.loads(outcome.sequence.provenance)["camera_fit"]["evidence"]

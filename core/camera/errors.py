@@ -11,7 +11,3 @@ class CameraError(FusionError):
     first offending frame, like every :class:`core.errors.FusionError`.
     """
 
-
-#: What pose refinement (torch only) says where torch does not import: what to set or run instead.
-POSE_REFINEMENT_NEEDS_TORCH = ("pose refinement needs torch: set 'Python with torch' in the add-on preferences or run "
-                               "python -m core fit-camera with a Python that has it")

@@ -21,7 +21,7 @@ hand and the face count as :data:`GROUP_WEIGHTS` per frame whatever their number
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 import numpy as np
@@ -42,7 +42,8 @@ from .errors import CameraError
 from .keypoints2d import Keypoints2D, frame_rows, keypoints_as_points
 from .points import NUM_POINTS, POINT_GROUPS, ModelPoints, posed_points
 
-GROUP_WEIGHTS: dict[str, float] = {"body": 1.0, "left_hand": 0.5, "right_hand": 0.5, "face": 0.25}
+GROUP_WEIGHTS: dict[str, float] = {"body": 1.0, "left_hand": 0.5, "right_hand": 0.5, "face": 0.25, "head": 0.25,
+                                   "feet": 0.25}
 _HAND_GROUPS = ("left_hand", "right_hand")
 
 
@@ -197,6 +198,46 @@ def sequence_frame_ids(seq: FusedSequence) -> np.ndarray:
     return np.arange(seq.num_frames, dtype=np.int64)
 
 
+def _frames_text(ids: np.ndarray) -> str:
+    ids = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
+    if ids.size == 0:
+        return "no frames"
+    if ids.size == 1:
+        return f"frame {int(ids[0])}"
+    return f"{ids.size} frames {int(ids[0])}-{int(ids[-1])}"
+
+
+def match_frames(frame_ids: np.ndarray, ids: np.ndarray, what: str, where: object) -> tuple[np.ndarray, Optional[str]]:
+    """The frame ids of another input's rows, matched to the take's ``frame_ids`` (T,).
+
+    A file for one image matches a one-frame take whatever its number (a photo's name says frame 2, a keypoint file
+    written for it says 0): its rows all take the take's frame, and a note says so. Otherwise the ids must meet the
+    take's: none in common is an error naming both (``what`` at ``where`` and the fused take's frames).
+
+    Returns:
+        ``(ids (N,) int64, note or None)``.
+    """
+    take = np.asarray(frame_ids, dtype=np.int64).reshape(-1)
+    rows = np.asarray(ids, dtype=np.int64).reshape(-1)
+    if rows.size == 0:
+        return rows, None
+    own = np.unique(rows)
+    if take.size == 1 and own.size == 1:
+        if own[0] == take[0]:
+            return rows, None
+        return np.full(rows.shape, take[0]), (f"{what}: one image ({_frames_text(own)}) matched to the take's one "
+                                              f"frame ({_frames_text(take)})")
+    if not np.isin(own, take).any():
+        raise CameraError(f"{what} has {_frames_text(own)} and the fused take {_frames_text(take)}: no frame in "
+                          f"common (give the files of the same footage, or number them alike)",
+                          path=where, field="frame_ids")
+    return rows, None
+
+
+def _where(source: Optional[dict]) -> Optional[str]:
+    return (source or {}).get("path") if isinstance(source, dict) else None
+
+
 def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
                    body: Optional[BodyEstimate] = None, hands: Optional[HandDetections] = None,
                    face: Optional[FaceEstimate] = None, image_size: Optional[np.ndarray] = None,
@@ -235,15 +276,22 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
     fused_uv = fused_camera_evidence(seq, points)
     valid = np.asarray(seq.valid, dtype=bool)
     if body is not None:
+        ids, note = match_frames(frame_ids, body.frame_ids, "the body estimate", _where(body.source))
+        body = replace(body, frame_ids=ids)
+        notes += [note] if note else []
         body_uv, body_score = body_crop_evidence(body, model, frame_ids)
         put("body", body_uv, body_score)
         sources["body"] = "the body estimator's joints through its per-frame crop camera"
         if not np.isfinite(body_uv).any():
-            raise CameraError("no body row matches a frame of the fused file", field="frame_ids")
+            raise CameraError(f"no valid body row on the fused take's {_frames_text(frame_ids)}",
+                              path=_where(body.source), field="frame_ids")
     else:
         put("body", fused_uv[:, POINT_GROUPS["body"]], valid.astype(np.float64))
         sources["body"] = "the fused file's per-frame camera and translation (the body regressor's)"
     if hands is not None:
+        ids, note = match_frames(frame_ids, hands.frame_ids, "the hand detections", _where(hands.source))
+        hands = replace(hands, frame_ids=ids)
+        notes += [note] if note else []
         wrist_px = fused_uv[:, [POINT_GROUPS["left_hand"].start, POINT_GROUPS["right_hand"].start]]
         hand_uv, hand_score, hand_notes = hand_crop_evidence(hands, frame_ids, size, wrist_px)
         for i, g in enumerate(_HAND_GROUPS):
@@ -251,22 +299,31 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
         sources["hands"] = "the hand expert's keypoints through its full-image camera (cam_crop_to_full)"
         notes += hand_notes
     if face is not None:
+        ids, note = match_frames(frame_ids, face.frame_ids, "the face estimate", _where(face.source))
+        face = replace(face, frame_ids=ids)
+        notes += [note] if note else []
         face_uv, present, note = face_crop_evidence(face, frame_ids)
         put("face", face_uv[:, None], present.astype(np.float64))
         sources["face"] = note.removeprefix("face: ")
         notes.append(note)
     if keypoints2d is not None:
-        kp_uv, kp_conf = keypoints_as_points(keypoints2d, frame_ids, size)
         name = keypoints2d.path.name if keypoints2d.path is not None else "2D keypoints"
-        for group in ("body", "left_hand", "right_hand"):
+        ids, note = match_frames(frame_ids, keypoints2d.frame_ids, f"the 2D keypoints {name}", keypoints2d.path)
+        keypoints2d = replace(keypoints2d, frame_ids=ids)
+        notes += [note] if note else []
+        # with several people in the file, each row takes the one whose box overlaps the body estimate's most
+        reference_uv = body_uv if body is not None else fused_uv[:, POINT_GROUPS["body"]]
+        kp_uv, kp_conf = keypoints_as_points(keypoints2d, frame_ids, size, reference_uv=reference_uv)
+        for group in ("body", "head", "feet", "left_hand", "right_hand"):
             sl = POINT_GROUPS[group]
             if not (kp_conf[:, sl] > 0).any():
                 continue
             put(group, kp_uv[:, sl], kp_conf[:, sl])
             sources[group] = f"2D keypoints ({name}), the real camera's perspective"
         if not (kp_conf > 0).any():
-            notes.append(f"2D keypoints: no keypoint of {name} matches a frame of the fused file")
-        elif "face" in sources and (kp_conf[:, POINT_GROUPS["body"]] > 0).any():
+            raise CameraError(f"no confident keypoint on the fused take's {_frames_text(frame_ids)}",
+                              path=keypoints2d.path, field="keypoints")
+        if "face" in sources and (kp_conf[:, POINT_GROUPS["body"]] > 0).any():
             # the face box centre is not the projection of a model point through the real camera; beside true
             # perspective keypoints its offset pulls the focal (measured: bench/camera_fit.py), so it goes
             sl = POINT_GROUPS["face"]
@@ -278,4 +335,4 @@ def build_evidence(seq: FusedSequence, points: ModelPoints, model: BodyModel, *,
 
 
 __all__ = ["GROUP_WEIGHTS", "Evidence", "fused_camera_evidence", "body_crop_evidence",
-           "hand_crop_evidence", "face_crop_evidence", "sequence_frame_ids", "build_evidence"]
+           "hand_crop_evidence", "face_crop_evidence", "sequence_frame_ids", "match_frames", "build_evidence"]

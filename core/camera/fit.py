@@ -33,6 +33,7 @@ and a user focal or footage metadata pins the focal exactly.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, Optional
 
 import numpy as np
@@ -51,6 +52,7 @@ from .fit_common import (
     grid_points,
     irls_translations,
     prepare_fit,
+    robust_scale_px,
     start_translations,
     torch_available,
 )
@@ -163,20 +165,31 @@ def fit_camera(points: ModelPoints, evidence: Evidence, init_transl: np.ndarray,
         :class:`core.camera.result.CameraFit`. Raises :class:`CameraError` on unusable input.
     """
     opts = options or FitOptions()
+    note = None
+    if opts.robust_from_start:  # the Cauchy scale at the start's residual level (fit_common.robust_scale_px)
+        scale = robust_scale_px(points.points, evidence, init_transl, init_K, opts.robust_px)
+        if scale > opts.robust_px:
+            note = (f"robust loss scale {scale:.1f} px (the start's median residual; {opts.robust_px:g} px would let "
+                    f"every point far beyond it barely pull)")
+            opts = replace(opts, robust_px=scale)
     if choose_backend(opts.backend) == "scipy":
         from .fit_scipy import fit_camera_scipy
 
-        return fit_camera_scipy(points, evidence, init_transl, init_K, opts)
-    import torch
+        result = fit_camera_scipy(points, evidence, init_transl, init_K, opts)
+    else:
+        import torch
 
-    device = resolve_device(opts.device)
-    threads = torch.get_num_threads()
-    if device == "cpu" and opts.cpu_threads:
-        torch.set_num_threads(int(opts.cpu_threads))
-    try:
-        return _fit(torch, points, evidence, init_transl, init_K, opts, device)
-    finally:
-        torch.set_num_threads(threads)
+        device = resolve_device(opts.device)
+        threads = torch.get_num_threads()
+        if device == "cpu" and opts.cpu_threads:
+            torch.set_num_threads(int(opts.cpu_threads))
+        try:
+            result = _fit(torch, points, evidence, init_transl, init_K, opts, device)
+        finally:
+            torch.set_num_threads(threads)
+    if note:
+        result.notes = [note] + list(result.notes)
+    return result
 
 
 def minimise_lbfgs(torch: Any, params: list, objective: Any, max_iterations: int, loss_scale: float) -> int:

@@ -20,7 +20,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .conversions import check_focal, check_image_size, check_range, convert_translation, intrinsics_matrix
+from .conversions import check_focal, check_image_size, check_range, convert_translation, intrinsics_matrix, project
 from .conversions import principal_point as principal_point_of
 from .errors import CameraError
 from .evidence import Evidence
@@ -29,6 +29,11 @@ from .result import CameraFit, reprojection_errors
 
 #: The fits :func:`core.camera.fit.fit_camera` can run (``FitOptions.backend``).
 BACKENDS = ("auto", "torch", "scipy")
+
+
+class ImplausibleFocalError(CameraError):
+    """The optimiser's focal left the plausible range (e.g. towards the orthographic limit when the evidence carries
+    almost no perspective): the caller may fall back to a default field of view (:mod:`core.camera.footage_frame`)."""
 
 
 @dataclass
@@ -42,6 +47,8 @@ class FitOptions:
         focal_range_px, focal_steps: the grid's focal range (log-spaced) and number of values.
         scale_range, scale_steps: the grid's depth scales (linear) and number of values.
         robust_px: the Cauchy loss's scale c (residuals well beyond it count about logarithmically).
+        robust_from_start: raise c to the start's weighted median residual where that is larger
+            (:func:`robust_scale_px`), so a start far from the evidence is pulled by all of it.
         smooth_weight: weight of the translation's acceleration (in pixels) per frame.
         focal_prior_px, focal_prior_sigma, prior_weight: optional log-normal prior on the focal.
         max_iterations: function evaluations at most per pass (L-BFGS's, or ``least_squares``' ``max_nfev``).
@@ -63,6 +70,7 @@ class FitOptions:
     scale_range: tuple[float, float] = (0.5, 3.0)
     scale_steps: int = 11
     robust_px: float = 10.0
+    robust_from_start: bool = True
     smooth_weight: float = 0.1
     focal_prior_px: Optional[float] = None
     focal_prior_sigma: float = 0.5
@@ -229,6 +237,32 @@ def best_cell_start(setup: FitSetup, points: ModelPoints, evidence: Evidence, be
     return irls_translations(points.points, evidence, best_focal, setup.centre, start, robust_px)
 
 
+def robust_scale_px(points: np.ndarray, evidence: Evidence, transl: np.ndarray, camera_K: np.ndarray,
+                    base_px: float) -> float:
+    """The Cauchy scale for a fit starting at ``transl`` / ``camera_K``: ``base_px``, or the start's weighted median
+    point distance where that is larger.
+
+    A Cauchy loss of scale c pulls a residual r with ``2 r / (1 + r^2 / c^2)``, about ``2 c^2 / r`` beyond c: when
+    the whole start lies far beyond c (a pose transferred from another body model, a camera converted from a crop's),
+    every point barely pulls, the fit settles on whichever few points it can reach and ends further from the
+    evidence than it started. The scale of an M-estimator belongs to the residuals' own level; the start's median
+    (robust to the few gross outliers the loss is for) gives it.
+
+    Args:
+        points: (T, P, 3) before translation; transl: (T, 3); camera_K: (3, 3) or (T, 3, 3).
+    """
+    uv = project(np.asarray(points, dtype=np.float64) + np.asarray(transl, dtype=np.float64)[:, None], camera_K)
+    dist = np.linalg.norm(uv - evidence.uv, axis=-1)
+    use = (np.asarray(evidence.weight) > 0) & np.isfinite(dist)
+    if not use.any():
+        return float(base_px)
+    d, w = dist[use], np.asarray(evidence.weight, dtype=np.float64)[use]
+    order = np.argsort(d)
+    cum = np.cumsum(w[order])
+    median = float(d[order][np.searchsorted(cum, 0.5 * cum[-1])])
+    return max(float(base_px), median)
+
+
 def frame_outlier_weights(points: ModelPoints, evidence: Evidence, transl: np.ndarray, focal_px: float,
                           centre: np.ndarray, factor: float) -> Optional[tuple[np.ndarray, str]]:
     """(T,) per-frame weights for frames that fit far worse than the median, and the note; None when none does.
@@ -251,14 +285,17 @@ def finish_fit(setup: FitSetup, points: ModelPoints, evidence: Evidence, init_tr
                init_K: np.ndarray, opts: FitOptions, *, focal: float, transl: np.ndarray, grid: np.ndarray,
                best: tuple[float, float], loss_initial: float, loss_final: float, iterations: int, device: str,
                seconds: float, backend: str) -> CameraFit:
-    """Check the optimiser's focal and (T, 3) translations and build the :class:`CameraFit`."""
+    """Check the optimiser's focal and (T, 3) translations and build the :class:`CameraFit`. A fixed focal is kept
+    exactly (not the optimiser's round trip through its log-parametrisation)."""
+    if opts.focal_px is not None:
+        focal = float(opts.focal_px)
     if not np.isfinite(loss_final) or not np.all(np.isfinite(transl)) or not np.isfinite(focal):
         raise CameraError("the fit diverged (non-finite result); check the evidence", field="transl")
     try:
         check_focal(focal)
     except CameraError:
-        raise CameraError(f"the fitted focal {focal:.0f} px is implausible; give the focal (--focal) or footage "
-                          f"metadata", field="focal_px") from None
+        raise ImplausibleFocalError(f"the fitted focal {focal:.0f} px is implausible; give the focal (--focal) or "
+                                    f"footage metadata", field="focal_px") from None
     K = intrinsics_matrix(focal, setup.centre)
     before = reprojection_errors(points.points, init_transl, init_K, evidence)
     after = reprojection_errors(points.points, transl, K, evidence)
@@ -269,6 +306,7 @@ def finish_fit(setup: FitSetup, points: ModelPoints, evidence: Evidence, init_tr
                      iterations=iterations, device=device, seconds=seconds, notes=setup.notes, backend=backend)
 
 
-__all__ = ["BACKENDS", "FitOptions", "FitSetup", "torch_available", "prepare_fit", "grid_points", "best_cell",
+__all__ = ["BACKENDS", "ImplausibleFocalError", "FitOptions", "FitSetup", "robust_scale_px",
+           "torch_available", "prepare_fit", "grid_points", "best_cell",
            "start_translations", "fill_start", "irls_translations", "best_cell_start", "frame_outlier_weights",
            "finish_fit"]

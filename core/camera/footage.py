@@ -13,13 +13,13 @@ An image's size is read from its header (PNG ``IHDR``, JPEG ``SOFn``).
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
 
+from ..fileio.image_header import image_size_from_header
 from .conversions import check_focal, check_image_size
 from .errors import CameraError
 
@@ -55,28 +55,15 @@ class FootageInfo:
 
 
 def image_size_of(path: Union[str, Path]) -> np.ndarray:
-    """(2,) W, H of a PNG or JPEG file, read from its header."""
+    """(2,) W, H of a PNG or JPEG file, from its header (:func:`core.fileio.image_header.image_size_from_header`)."""
     p = Path(path)
-    with open(p, "rb") as fh:
-        head = fh.read(32)
-        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
-            w, h = struct.unpack(">II", head[16:24])
-            return np.array([float(w), float(h)])
-        if head[:2] == b"\xff\xd8":
-            fh.seek(2)
-            while True:
-                marker = fh.read(2)
-                if len(marker) < 2 or marker[0] != 0xFF:
-                    break
-                kind = marker[1]
-                if kind in (0xD8, 0x01) or 0xD0 <= kind <= 0xD7:
-                    continue
-                length = struct.unpack(">H", fh.read(2))[0]
-                if 0xC0 <= kind <= 0xCF and kind not in (0xC4, 0xC8, 0xCC):
-                    h, w = struct.unpack(">xHH", fh.read(5))
-                    return np.array([float(w), float(h)])
-                fh.seek(length - 2, 1)
-    raise CameraError("not a PNG or JPEG image (cannot read its size)", path=p, field="image_size")
+    try:
+        size = image_size_from_header(p)
+    except OSError as exc:
+        raise CameraError(f"cannot read the image ({exc.strerror or exc})", path=p, field="image_size") from None
+    if size is None:
+        raise CameraError("not a PNG or JPEG image (cannot read its size)", path=p, field="image_size")
+    return np.array([float(size[0]), float(size[1])])
 
 
 def focal_from_metadata(meta: dict, image_size: Optional[np.ndarray], where: Path) -> Optional[float]:
@@ -133,6 +120,9 @@ def read_footage(path: Union[str, Path]) -> FootageInfo:
     if "image_size" in meta:
         info.image_size = check_image_size(meta["image_size"])
         info.notes.append(f"image size from {sidecar.name}")
+    elif p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:  # an image named: its own size, not its folder's first
+        info.image_size = image_size_of(p)
+        info.notes.append(f"image size from {p.name}")
     elif info.frames:
         info.image_size = image_size_of(info.frames[0])
         info.notes.append(f"image size from {info.frames[0].name}")

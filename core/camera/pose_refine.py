@@ -1,47 +1,70 @@
 """Pose refinement against 2D keypoints: the focal, the per-frame translations and small per-frame corrections of
-the body pose, fitted together (SMPLify-style, light).
+the body pose, fitted together (SMPLify-style, light), and only where the evidence sees them.
 
 Why: the fused pose's joints are a few centimetres off in depth, and the camera fit reads the focal from the
 perspective of exactly that depth structure, so those errors bias the focal (errors in the variables). Fitting the
 pose too, with a prior that keeps it near the fused one, treats the true pose as an unknown measured twice (by the
 fusion, by the 2D detector) instead of as exact; the shared focal then no longer absorbs the pose's errors.
 
-Model (torch, imported inside the functions; CUDA when present; every step batched over frames):
-- local rotations ``R_tj = R_fused_tj @ exp([delta_tj]x)`` for the refined joints (``global_orient`` and the 21
-  body joints; optionally the 30 finger joints), the others as fused;
-- forward kinematics of the model's rest skeleton (:class:`core.camera.points.PointRig`, shape and expression
-  per frame), so bone lengths stay fixed by construction; the 65 fit points ride on it as in
-  :mod:`core.camera.points`;
-- the translation parametrised as in :mod:`core.camera.fit` (pelvis pixel and pixels per metre at the pelvis),
-  focal shared by all frames.
+Never worse than the estimator:
+- **only what the evidence sees moves.** A joint is corrected only where the keypoints measure one of the bones its
+  rotation turns (:func:`core.camera.refine_groups.seen_joints`); the others (the collars and spine under OpenPose
+  or COCO keypoints, the neck and head without face keypoints, the wrists without hand keypoints) keep the
+  estimator's rotation exactly. Seen joints carry the prior ``w_ref noise_px^2 |delta|^2 / sigma^2``;
+- **held-out check per group.** The keypoints are split into ``holdout_folds`` folds (within each joint group,
+  alternating along the chain and over frames, :func:`core.camera.refine_groups.holdout_masks`); a fold is
+  refined without its keypoints and judged on them (a take solves one fold, a single image every fold). A group
+  (:data:`core.camera.refine_groups.JOINT_GROUPS`) whose held-out keypoints end further away than at the start
+  is reverted to the estimator's rotations (a group without corrections of its own that ends worse reverts the
+  corrected group above it), and the check runs again until no group ends worse through a correction (a group
+  with nothing corrected on its chain can still move with the refitted translations: its record says so);
+- **one image** (a photo): holding out half of a dozen keypoints leaves the joints above them undetermined, so a
+  single image holds out one keypoint per group per fold, records the held-out figures, and enforces the in-sample
+  rule instead: a group whose own keypoints end further away (confidence-weighted) than at the start is reverted
+  and the rest solved again;
+- **the fit's own error never rises.** After the final refinement on all keypoints, if the mean reprojection error
+  (each keypoint counted once, or weighted by confidence as fitted) is above the camera fit's, the whole refinement
+  is reverted (the camera fit's focal, translations and the fused pose are kept) and the record says so.
 
-Objective, averaged over frames (pixels squared), a MAP estimate under Gaussian errors:
-``sum_p w_tp rho(|pi(P_tp(delta) + t_t) - uv_tp|^2)`` (Cauchy ``rho`` as in the camera fit)
-``+ w_ref noise_px^2 sum_j |delta_tj|^2 / sigma_j^2`` (the fused pose's error per axis, radians: the prior)
-``+ w_ref noise_px^2 smooth_weight sum_j |delta_tj - delta_t-1,j|^2 / sigma_j^2`` (corrections vary slowly)
-``+`` the camera fit's translation smoothness,
-with ``w_ref`` the mean weight of an evidence point, so the prior weighs against the data as the keypoint noise
-(``noise_px``) and the fused pose's errors (``sigma_j``) say. Optimised by L-BFGS in two stages: the pose and
-translations at the camera fit's focal, then everything together.
+Far starts (issue 20: PIXIE's pose on the built-in skeleton, a bent-over torso ~40 deg off): the Cauchy scale starts
+at the start's weighted median residual (:func:`core.camera.fit_common.robust_scale_px`; at the nominal 10 px a
+keypoint 100 px away barely pulls) and the prior's spread widens by the same factor (at most
+``max_prior_widening``); the final solve then returns to the nominal scale from there (graduated), so a keypoint
+that still disagrees (a misdetection) is let go instead of bending the rest.
+
+Solver (:mod:`core.camera.refine_solver`): Levenberg-Marquardt with an analytic Jacobian over the kinematic
+chains, batched over frames, numpy only; objective as there (Cauchy data term, the prior, the corrections'
+frame-to-frame smoothness, the camera fit's translation smoothness), the focal shared by all frames.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import numpy as np
 
-from ..body.skeleton import JOINT_INDEX, NUM_JOINTS, PARENTS
+from ..body.skeleton import JOINT_INDEX, NUM_JOINTS
 from ..rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from . import fit
 from .conversions import intrinsics_matrix
-from .errors import POSE_REFINEMENT_NEEDS_TORCH, CameraError
+from .errors import CameraError
 from .evidence import Evidence
-from .points import PointRig, rig_points
-from .result import reprojection_errors
+from .fit_common import frame_outlier_weights, robust_scale_px
+from .points import ModelPoints, PointRig, rig_points
+from .refine_groups import (
+    GROUP_NAMES,
+    JOINT_GROUPS,
+    PARENT_GROUP,
+    holdout_masks,
+    joint_group_index,
+    point_groups,
+    seen_joints,
+)
+from .refine_report import GroupCheck, rotation_change_deg, weighted_mean_px
+from .refine_solver import RefineProblem, RefineState, pixels, solve
+from .result import reprojection_errors, weighted_reprojection_errors
 
-#: Joints a ``"body"`` refinement corrects: ``global_orient`` (0) and the 21 body joints.
+#: Joints a ``"body"`` refinement may correct: ``global_orient`` (0) and the 21 body joints.
 BODY_REFINE_JOINTS = np.arange(22)
 #: The 30 finger joints (left then right), added by ``"body+hands"``.
 FINGER_JOINTS = np.arange(25, 55)
@@ -53,20 +76,32 @@ class RefineOptions:
     """Settings of :func:`refine_pose`.
 
     Attributes:
-        joints: ``"body"`` (global orient + 21 body joints) or ``"body+hands"`` (also the 30 finger joints).
+        joints: ``"body"`` (global orient + 21 body joints) or ``"body+hands"`` (also the 30 finger joints): the
+            joints that may be corrected where the evidence sees them.
         body_sigma_rad: the prior's spread of the fused pose's error per rotation axis, body joints (radians).
         wrist_sigma_rad: the same for the wrists (fused from the hand expert's global orientation: larger).
         finger_sigma_rad: the same for the finger joints (with ``"body+hands"``).
         noise_px: the 2D keypoints' noise per coordinate (pixels), which weighs the data against the prior.
-        smooth_weight: weight of the corrections' frame-to-frame change, relative to the prior (1.0: body MPJPE
-            11.3 -> 10.4 mm on three 1,000-frame demo takes, focal unchanged within 0.2 %).
+        smooth_weight: weight of the corrections' frame-to-frame change, relative to the prior.
         robust_px: the Cauchy loss's scale (pixels).
+        robust_from_start: raise it to the start's weighted median residual where that is larger
+            (:func:`core.camera.fit_common.robust_scale_px`), and widen the prior's spreads by the same factor (at
+            most ``max_prior_widening``): a start that far from its keypoints is a pose off by more than the
+            nominal spread (a pose transferred from another body model); the final solve then returns to
+            ``robust_px`` from where the wide one ended (graduated), with the widened prior.
         transl_smooth_weight: the camera fit's translation smoothness weight.
+        frame_outlier_factor: with the focal refined, frames whose mean residual at the start exceeds this many
+            times the median frame's are down-weighted, as in the camera fit
+            (:func:`core.camera.fit_common.frame_outlier_weights`); 0 turns it off.
         fit_focal: refine the focal too (False keeps the camera fit's, e.g. a user's focal).
-        max_iterations: L-BFGS function evaluations per stage, at most.
-        pose_stage_first: first refine pose and translations at the camera fit's focal, then everything (False:
-            everything at once).
-        device: ``"auto"``, ``"cpu"`` or ``"cuda"``; cpu_threads: torch threads on the CPU (None: torch's).
+        max_iterations: Levenberg-Marquardt linearisations of the final refinement, at most.
+        holdout_iterations: the same for each held-out fold's refinement.
+        holdout_folds: folds of the held-out check (2 or more; 0 turns the check off). A take solves the first
+            only: each keypoint is held out on every other frame, so one solve already judges every group on every
+            keypoint (half the frames each), at half the cost. A single image holds out one keypoint of each group
+            per fold (as many folds as the largest group has keypoints): half of a bent body's dozen keypoints
+            leave its orientation undetermined, so half-and-half folds would judge a guess.
+        device, cpu_threads: kept for callers of the torch version; the solver is numpy on the CPU.
     """
 
     joints: str = "body"
@@ -76,10 +111,14 @@ class RefineOptions:
     noise_px: float = 2.0
     smooth_weight: float = 1.0
     robust_px: float = 10.0
+    robust_from_start: bool = True
+    max_prior_widening: float = 4.0
     transl_smooth_weight: float = 0.1
+    frame_outlier_factor: float = 3.0
     fit_focal: bool = True
-    max_iterations: int = 150
-    pose_stage_first: bool = True
+    max_iterations: int = 10
+    holdout_iterations: int = 3
+    holdout_folds: int = 2
     device: str = "auto"
     cpu_threads: Optional[int] = 1
 
@@ -91,11 +130,18 @@ class PoseRefinement:
     Attributes:
         full_pose: (T, 55, 3) axis-angle, the refined pose (hands flat-relative, camera frame).
         focal_px: the refined focal; transl_cam: (T, 3) the refined translations (metres, camera frame).
-        refined_joints: (K,) the joints corrected; correction_rad: (T, K) the angle of each correction.
+        refined_joints: (K,) the joints corrected (seen by the evidence, in a kept group);
+            correction_rad: (T, K) the angle of each correction.
         reproj_before_px, reproj_after_px: (T,) mean reprojection error per frame at the start (the camera fit's
             camera and the fused pose) and after.
-        loss_initial, loss_final: the objective at the start and the end; iterations: L-BFGS evaluations.
+        loss_initial, loss_final: the objective at the start and the end; iterations: linearisations, all solves.
         device: where it ran; seconds: wall time; notes: decisions for the report.
+        groups: per joint group, the held-out check (:class:`core.camera.refine_report.GroupCheck`).
+        seen_joints: (55,) bool, joints the evidence sees in some frame.
+        unseen_joint_change_deg: the largest rotation change at joints the evidence sees in no frame (degrees).
+        gap_change_deg: the largest change of a seen joint on a frame where its evidence is missing (carried over
+            from the neighbouring frames by the smoothness), degrees.
+        reverted: True where the whole refinement was reverted (the fit's reprojection error would have risen).
     """
 
     full_pose: np.ndarray
@@ -111,10 +157,15 @@ class PoseRefinement:
     device: str
     seconds: float
     notes: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    seen_joints: np.ndarray = field(default_factory=lambda: np.zeros(NUM_JOINTS, dtype=bool))
+    unseen_joint_change_deg: float = 0.0
+    gap_change_deg: float = 0.0
+    reverted: bool = False
 
     def summary(self) -> dict[str, Any]:
         """JSON-able summary for the provenance and reports."""
-        deg = np.degrees(self.correction_rad)
+        deg = np.degrees(self.correction_rad) if self.correction_rad.size else np.zeros(1)
 
         def mean(a: np.ndarray) -> Optional[float]:
             a = a[np.isfinite(a)]
@@ -125,149 +176,17 @@ class PoseRefinement:
                                    "max": round(float(deg.max()), 3)},
                 "reproj_px_before": mean(self.reproj_before_px), "reproj_px_after": mean(self.reproj_after_px),
                 "loss_initial": self.loss_initial, "loss_final": self.loss_final, "iterations": self.iterations,
-                "device": self.device, "seconds": round(self.seconds, 4), "notes": list(self.notes)}
-
-
-def _levels(parents: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Joints grouped by depth in the tree: per level (joints (n,), the parents' slots in the previous level (n,))."""
-    depth = np.zeros(parents.shape[0], dtype=np.int64)
-    for j in range(1, parents.shape[0]):  # parents precede children in SMPL-X order
-        depth[j] = depth[parents[j]] + 1
-    out: list[tuple[np.ndarray, np.ndarray]] = []
-    previous = np.array([], dtype=np.int64)
-    for d in range(int(depth.max()) + 1):
-        joints = np.flatnonzero(depth == d)
-        slots = np.searchsorted(previous, parents[joints]) if d else np.zeros(0, dtype=np.int64)
-        out.append((joints, slots))
-        previous = joints
-    return out
-
-
-def _rodrigues(torch: Any, rotvec: Any) -> Any:
-    """(..., 3) rotation vectors v -> (..., 3, 3) ``I + a [v]x + b (v v^T - |v|^2 I)`` with ``a = sin|v| / |v|``,
-    ``b = (1 - cos|v|) / |v|^2`` (``sinc`` forms, smooth at zero), built entry by entry (no 3 x 3 products)."""
-    x, y, z = rotvec.unbind(-1)
-    xx, yy, zz = x * x, y * y, z * z
-    theta = torch.sqrt(xx + yy + zz + 1e-30)
-    a = torch.sinc(theta / np.pi)
-    b = 0.5 * torch.sinc(theta / (2.0 * np.pi)) ** 2
-    bxy, bxz, byz = b * x * y, b * x * z, b * y * z
-    ax, ay, az = a * x, a * y, a * z
-    entries = [1.0 - b * (yy + zz), bxy - az, bxz + ay,
-               bxy + az, 1.0 - b * (xx + zz), byz - ax,
-               bxz - ay, byz + ax, 1.0 - b * (xx + yy)]
-    return torch.stack(entries, dim=-1).reshape(rotvec.shape[:-1] + (3, 3))
-
-
-def anchor_joints(point_joint: np.ndarray, refined: np.ndarray) -> np.ndarray:
-    """(P,) for each point, its joint or the nearest ancestor of it that is refined (e.g. the wrist for a finger)."""
-    keep = np.zeros(NUM_JOINTS, dtype=bool)
-    keep[refined] = True
-    out = np.asarray(point_joint, dtype=np.int64).copy()
-    while not keep[out].all():
-        out = np.where(keep[out], out, PARENTS[out])
-    return out
-
-
-def _take(torch: Any, index: np.ndarray, size: int, device: str) -> Any:
-    """An index along axis 1 as the cheapest selection: None (all of it, in order), a slice (a contiguous run), or
-    an index tensor (anything else)."""
-    index = np.asarray(index, dtype=np.int64)
-    if index.shape[0] == size and np.array_equal(index, np.arange(size)):
-        return None
-    if index.shape[0] and np.array_equal(index, np.arange(index[0], index[0] + index.shape[0])):
-        return slice(int(index[0]), int(index[0]) + index.shape[0])
-    return torch.as_tensor(index, device=device)
-
-
-def _gather(values: Any, index: Any) -> Any:
-    """``values`` (T, n, ...) selected along axis 1 by :func:`_take`'s index."""
-    if index is None:
-        return values
-    if isinstance(index, slice):
-        return values[:, index]
-    return values.index_select(1, index)
-
-
-class _Skeleton:
-    """Batched forward kinematics over the refined joints in torch: their local rotations -> the 65 fit points.
-
-    Joints outside the refined set keep their fused local rotations, so each point is rigid in the frame of its
-    nearest refined ancestor (its anchor): ``point = p_a + G_a @ o`` with ``o`` (T, 65, 3) from the fused pose's
-    forward kinematics. The refined joints come in tree-level order (:func:`refined_joint_set`: the root, then
-    each level of the tree), so global rotations go one batched product per level on contiguous blocks; positions
-    are then one sum over ancestors, ``p_j = p_root + sum_k A_jk G_parent(k) (J_k - J_parent(k))`` with ``A`` the
-    chain indicator (K, K - 1).
-    """
-
-    def __init__(self, torch: Any, rig: PointRig, full_pose: np.ndarray, refined: np.ndarray, device: str) -> None:
-        from ..body.chains import forward_kinematics
-
-        self.torch = torch
-        kw = {"dtype": torch.float64, "device": device}
-        k = refined.shape[0]
-        slot = np.full(NUM_JOINTS, -1, dtype=np.int64)
-        slot[refined] = np.arange(k)
-        parents = np.where(PARENTS[refined] >= 0, slot[np.maximum(PARENTS[refined], 0)], -1)
-        if refined[0] != 0 or np.any(parents[1:] < 0):
-            raise CameraError("the refined joints must hold the root and each refined joint's parent",
-                              field="joints")
-        levels = _levels(parents)
-        if not np.array_equal(np.concatenate([j for j, _ in levels]), np.arange(k)):
-            raise CameraError("the refined joints must come in tree-level order", field="joints")
-        self.sizes = [int(j.shape[0]) for j, _ in levels]
-        self.parent_slots = [_take(torch, s, self.sizes[i], device) for i, (_, s) in enumerate(levels[1:])]
-        rest = np.asarray(rig.rest_joints, dtype=np.float64)[:, refined]
-        self.root_rest = torch.as_tensor(rest[:, :1], **kw)                                      # (T, 1, 3)
-        bone = torch.as_tensor((rest[:, 1:] - rest[:, parents[1:]])[..., None], **kw)           # (T, K-1, 3, 1)
-        self.bones = list(torch.split(bone, self.sizes[1:], dim=1))
-        chain = np.zeros((k, k - 1))                                                             # A: (K, K-1)
-        for j in range(1, k):
-            cur = j
-            while cur > 0:
-                chain[j, cur - 1] = 1.0
-                cur = parents[cur]
-        self.chain = torch.as_tensor(chain, **kw)
-        # points, grouped by anchor: zero offsets (the refined joints themselves) are the positions as they are
-        rots, pos = forward_kinematics(axis_angle_to_matrix(full_pose), rig.rest_joints)
-        points = rig_points(rig, rots, pos)
-        anchor = anchor_joints(rig.point_joint, refined)
-        offset = np.einsum("tpba,tpb->tpa", rots[:, anchor], points - pos[:, anchor])           # (T, P, 3)
-        rigid = np.flatnonzero(np.abs(offset).max(axis=(0, 2)) > 0)
-        carriers = np.unique(anchor[rigid])
-        width = max([int(np.count_nonzero(anchor[rigid] == a)) for a in carriers] + [1])
-        packed = np.zeros((offset.shape[0], carriers.shape[0], 3, width))
-        column = np.zeros(rigid.shape[0], dtype=np.int64)
-        for i, a in enumerate(carriers):  # at most a few anchors (wrists, head ...)
-            members = np.flatnonzero(anchor[rigid] == a)
-            packed[:, i, :, :members.shape[0]] = np.swapaxes(offset[:, rigid[members]], 1, 2)
-            column[members] = i * width + np.arange(members.shape[0])
-        self.carriers = torch.as_tensor(slot[carriers], device=device)
-        self.packed = torch.as_tensor(packed, **kw)                                              # (T, A, 3, W)
-        self.point_anchor = torch.as_tensor(slot[anchor], device=device)
-        self.rigid = torch.as_tensor(rigid, device=device)
-        self.rigid_column = torch.as_tensor(column, device=device)
-
-    def points(self, local: Any) -> Any:
-        """(T, K, 3, 3) local rotations of the refined joints (level order) -> (T, 65, 3) points before translation."""
-        torch = self.torch
-        blocks = torch.split(local, self.sizes, dim=1)
-        g_prev = blocks[0]
-        gs, steps = [g_prev], []
-        for block, slots, bone in zip(blocks[1:], self.parent_slots, self.bones):
-            g_parent = _gather(g_prev, slots)
-            steps.append((g_parent @ bone)[..., 0])
-            g_prev = g_parent @ block
-            gs.append(g_prev)
-        g = torch.cat(gs, dim=1)                                                                 # (T, K, 3, 3)
-        p = self.root_rest + torch.matmul(self.chain, torch.cat(steps, dim=1))                   # (T, K, 3)
-        moved = (g[:, self.carriers] @ self.packed).transpose(-1, -2)                            # (T, A, W, 3)
-        moved = moved.reshape(moved.shape[0], -1, 3)[:, self.rigid_column]
-        return p[:, self.point_anchor].index_add(1, self.rigid, moved)
+                "device": self.device, "seconds": round(self.seconds, 4), "notes": list(self.notes),
+                "groups": [g.summary() for g in self.groups],
+                "seen_joints": [int(j) for j in np.flatnonzero(self.seen_joints)],
+                "unseen_joint_change_deg": round(float(self.unseen_joint_change_deg), 4),
+                "gap_change_deg": round(float(self.gap_change_deg), 4), "reverted": bool(self.reverted)}
 
 
 def tree_level_order(joints: np.ndarray) -> np.ndarray:
     """``joints`` sorted by depth in the SMPL-X tree (stable: index order within a level)."""
+    from ..body.skeleton import PARENTS
+
     depth = np.zeros(NUM_JOINTS, dtype=np.int64)
     for j in range(1, NUM_JOINTS):
         depth[j] = depth[PARENTS[j]] + 1
@@ -276,7 +195,7 @@ def tree_level_order(joints: np.ndarray) -> np.ndarray:
 
 
 def refined_joint_set(joints: str) -> np.ndarray:
-    """(K,) joint indices for ``"body"`` or ``"body+hands"``, in tree-level order (:class:`_Skeleton`)."""
+    """(K,) joint indices that ``"body"`` or ``"body+hands"`` may correct, in tree-level order."""
     if joints == "body":
         return tree_level_order(BODY_REFINE_JOINTS)
     if joints == "body+hands":
@@ -284,8 +203,20 @@ def refined_joint_set(joints: str) -> np.ndarray:
     raise CameraError(f"unknown joint set '{joints}' (expected body or body+hands)", field="joints")
 
 
+def anchor_joints(point_joint: np.ndarray, refined: np.ndarray) -> np.ndarray:
+    """(P,) for each point, its joint or the nearest ancestor of it that is refined (e.g. the wrist for a finger)."""
+    from ..body.skeleton import PARENTS
+
+    keep = np.zeros(NUM_JOINTS, dtype=bool)
+    keep[refined] = True
+    out = np.asarray(point_joint, dtype=np.int64).copy()
+    while not keep[out].all():
+        out = np.where(keep[out], out, PARENTS[out])
+    return out
+
+
 def _sigmas(joints: np.ndarray, opts: RefineOptions) -> np.ndarray:
-    """(K,) the prior's spread per refined joint."""
+    """(K,) the prior's spread per joint."""
     sigma = np.full(joints.shape[0], float(opts.body_sigma_rad))
     sigma[np.isin(joints, _WRISTS)] = float(opts.wrist_sigma_rad)
     sigma[np.isin(joints, FINGER_JOINTS)] = float(opts.finger_sigma_rad)
@@ -306,110 +237,286 @@ def refine_pose(full_pose: np.ndarray, rig: PointRig, evidence: Evidence, focal_
         principal_point: (2,) pixels.
         options: :class:`RefineOptions`.
     Returns:
-        :class:`PoseRefinement`. Raises :class:`CameraError` on unusable input or a diverged fit, and where torch
-        does not import (:data:`core.camera.errors.POSE_REFINEMENT_NEEDS_TORCH`).
+        :class:`PoseRefinement`. Raises :class:`CameraError` on unusable input or a diverged fit. numpy only: it runs
+        without torch (Blender's own Python).
     """
-    if not fit.torch_available():
-        raise CameraError(POSE_REFINEMENT_NEEDS_TORCH, field="--refine-pose")
-    import torch
-
-    from .fit import resolve_device
-
-    opts = options or RefineOptions()
-    device = resolve_device(opts.device)
-    threads = torch.get_num_threads()
-    if device == "cpu" and opts.cpu_threads:
-        torch.set_num_threads(int(opts.cpu_threads))
-    try:
-        return _refine(torch, full_pose, rig, evidence, float(focal_px), transl_cam, principal_point, opts, device)
-    finally:
-        torch.set_num_threads(threads)
+    return _refine(full_pose, rig, evidence, float(focal_px), transl_cam, principal_point,
+                   options or RefineOptions())
 
 
-def _refine(torch: Any, full_pose: np.ndarray, rig: PointRig, evidence: Evidence, focal_px: float,
-            transl_cam: np.ndarray, principal_point: np.ndarray, opts: RefineOptions, device: str) -> PoseRefinement:
+@dataclass
+class _Setup:
+    """The arrays every solve of one refinement shares."""
+
+    local_fused: np.ndarray
+    rig: PointRig
+    used: np.ndarray          # (P,) the points observed in some frame
+    uv: np.ndarray            # (T, P, 2)
+    weight: np.ndarray        # (T, P)
+    centre: np.ndarray
+    prior_all: np.ndarray     # (55,) prior weight per joint (0 where never corrected)
+    transl_scale: np.ndarray  # (T,)
+    opts: RefineOptions
+
+    def problem(self, free: np.ndarray, weight: np.ndarray) -> RefineProblem:
+        return RefineProblem(local_fused=self.local_fused, rest_joints=self.rig.rest_joints,
+                             point_joint=self.rig.point_joint[self.used], point_offset=self.rig.point_offset[self.used],
+                             uv=self.uv, weight=weight, centre=self.centre, free=free, prior=self.prior_all[free],
+                             smooth_weight=float(self.opts.smooth_weight),
+                             transl_smooth_weight=float(self.opts.transl_smooth_weight),
+                             robust_px=float(self.opts.robust_px), transl_scale=self.transl_scale,
+                             fit_focal=bool(self.opts.fit_focal))
+
+
+def _pixel_distance(setup: _Setup, free: np.ndarray, state: RefineState) -> np.ndarray:
+    """(T, P) distance of each used point to its keypoint at ``state``."""
+    return np.linalg.norm(pixels(setup.problem(free, setup.weight), state) - setup.uv, axis=-1)
+
+
+def _start(free: np.ndarray, transl: np.ndarray, focal_px: float) -> RefineState:
+    return RefineState(delta=np.zeros((transl.shape[0], free.shape[0], 3)), transl=transl.copy(),
+                       log_focal=float(np.log(focal_px)))
+
+
+def _refine(full_pose: np.ndarray, rig: PointRig, evidence: Evidence, focal_px: float, transl_cam: np.ndarray,
+            principal_point: np.ndarray, opts: RefineOptions) -> PoseRefinement:
     started = time.perf_counter()
     pose = np.asarray(full_pose, dtype=np.float64)
     t = pose.shape[0]
-    if pose.shape != (t, NUM_JOINTS, 3) or evidence.num_frames != t or np.asarray(transl_cam).shape != (t, 3):
+    transl0 = np.asarray(transl_cam, dtype=np.float64)
+    if pose.shape != (t, NUM_JOINTS, 3) or evidence.num_frames != t or transl0.shape != (t, 3):
         raise CameraError(f"pose, evidence and translations disagree on the number of frames ({t}, "
-                          f"{evidence.num_frames}, {np.asarray(transl_cam).shape[0]})", field="full_pose")
-    if not (np.all(np.isfinite(pose)) and np.all(np.isfinite(transl_cam))):
+                          f"{evidence.num_frames}, {transl0.shape[0]})", field="full_pose")
+    if not (np.all(np.isfinite(pose)) and np.all(np.isfinite(transl0))):
         raise CameraError("expected a finite pose and translations to refine", field="full_pose")
-    weight = np.asarray(evidence.weight, dtype=np.float64)
-    if not (weight > 0).any():
+    weight_all = np.where(np.isfinite(evidence.uv).all(axis=-1), np.asarray(evidence.weight, dtype=np.float64), 0.0)
+    if not (weight_all > 0).any():
         raise CameraError("no frame has any 2D evidence to refine the pose against", field="evidence")
-    joints = refined_joint_set(opts.joints)
-    sigma = _sigmas(joints, opts)
-    kw = {"dtype": torch.float64, "device": device}
+    candidates = refined_joint_set(opts.joints)
+    sigma = _sigmas(candidates, opts)
+    seen = seen_joints(weight_all, rig.point_joint, rig.point_offset)                           # (T, 55)
+    seen_any = seen.any(axis=0)
+    used = np.flatnonzero((weight_all > 0).any(axis=0))
     centre = np.asarray(principal_point, dtype=np.float64)
-    skeleton = _Skeleton(torch, rig, pose, joints, device)
-    local_fused = torch.as_tensor(axis_angle_to_matrix(pose[:, joints]), **kw)              # (T, K, 3, 3)
-    uv = torch.as_tensor(np.nan_to_num(evidence.uv), **kw)
-    w = torch.as_tensor(weight, **kw)
-    c = torch.as_tensor(centre, **kw)
-    c2 = float(opts.robust_px) ** 2
-    w_ref = float(weight[weight > 0].mean())
-    prior = torch.as_tensor(w_ref * float(opts.noise_px) ** 2 / sigma ** 2, **kw)            # (K,)
-    ref = torch.as_tensor(rig.rest_joints[:, 0], **kw)                                       # (T, 3) the pelvis
-
-    # variables, each scaled so that a unit step moves the image by about a pixel (conditioning, as in fit.py)
-    start_cam = np.asarray(transl_cam, dtype=np.float64) + rig.rest_joints[:, 0]
-    px_per_m = focal_px / start_cam[:, 2]
-    spread = float(np.clip(np.median(px_per_m) * 0.5, 20.0, 5000.0))   # pixels a unit log-scale moves a body
-    focal_unit = spread * 0.02 * np.sqrt(t)
-    delta_unit = float(np.clip(np.median(px_per_m) * 0.3, 1.0, 5000.0))  # pixels a radian moves a 30 cm bone
-    log_f = torch.tensor(np.log(focal_px) * focal_unit, **kw)
-    root_px = torch.as_tensor(start_cam[:, :2] / start_cam[:, 2:3] * focal_px + centre, **kw)
-    log_scale = torch.as_tensor(np.log(px_per_m) * spread, **kw)
-    delta = torch.zeros((t, joints.shape[0], 3), **kw)
-
-    def objective() -> Any:
-        f = torch.exp(log_f / focal_unit)
-        scale = torch.exp(log_scale / spread)
-        transl = torch.cat([(root_px - c) / scale[:, None], (f / scale)[:, None]], dim=1) - ref
-        d = delta / delta_unit
-        x = skeleton.points(local_fused @ _rodrigues(torch, d)) + transl[:, None]
-        z = torch.clamp(x[..., 2:3], min=1e-3)
-        r2 = ((f * x[..., :2] / z + c - uv) ** 2).sum(-1)
-        total = (w * torch.log1p(r2 / c2)).sum() * c2
-        total = total + ((d ** 2).sum(-1) * prior).sum()
-        if t >= 2 and opts.smooth_weight > 0:
-            total = total + opts.smooth_weight * (((d[1:] - d[:-1]) ** 2).sum(-1) * prior).sum()
-        if t >= 3 and opts.transl_smooth_weight > 0:
-            acc = transl[2:] - 2.0 * transl[1:-1] + transl[:-2]
-            total = total + opts.transl_smooth_weight * ((acc ** 2).sum(-1) * scale[1:-1] ** 2).sum()
-        return total / t
-
-    with torch.no_grad():
-        loss_initial = float(objective())
+    notes: list[str] = []
+    base_robust_px = float(opts.robust_px)
+    if opts.robust_from_start:  # the Cauchy scale at the start's residual level (as the camera fit's)
+        scale = robust_scale_px(_points(rig, pose), evidence, transl0, intrinsics_matrix(focal_px, centre),
+                                opts.robust_px)
+        if scale > opts.robust_px:
+            # a start that far from its keypoints says the estimator's pose is off by more than its nominal
+            # spread too (a pose transferred from another body model): the prior widens with it, up to a limit
+            widen = min(scale / float(opts.robust_px), float(opts.max_prior_widening))
+            sigma = sigma * widen
+            notes.append(f"pose refinement: robust loss scale {scale:.1f} px (the start's median residual); the "
+                         f"pose prior's spread widened {widen:.2f}x with it")
+            opts = replace(opts, robust_px=scale)
+    if opts.fit_focal and opts.frame_outlier_factor > 0 and t >= 3:
+        # as the camera fit: frames whose 3D does not match their 2D at all (a regressor outlier smeared over its
+        # neighbours) are down-weighted, else the shared focal absorbs them where their pose cannot be corrected
+        pts0 = _points(rig, pose)
+        down = frame_outlier_weights(ModelPoints(points=pts0, joints=pts0[:, :0]), evidence, transl0, focal_px,
+                                     centre, float(opts.frame_outlier_factor))
+        if down is not None:
+            weight_all = weight_all * down[0][:, None]
+            notes.append("pose refinement: " + down[1])
+    w_ref = float(weight_all[weight_all > 0].mean())
+    prior_all = np.zeros(NUM_JOINTS)
+    prior_all[candidates] = w_ref * float(opts.noise_px) ** 2 / sigma ** 2
+    root_z = transl0[:, 2] + rig.rest_joints[:, 0, 2]
+    setup = _Setup(local_fused=axis_angle_to_matrix(pose), rig=rig, used=used,
+                   uv=np.nan_to_num(evidence.uv[:, used]), weight=weight_all[:, used], centre=centre,
+                   prior_all=prior_all, transl_scale=focal_px / np.maximum(root_z, 1e-3), opts=opts)
+    group_of_joint = joint_group_index()
+    pt_groups = point_groups(rig.point_joint, rig.point_offset)[used]
+    free_all = np.sort(candidates[seen_any[candidates]])
     iterations = 0
-    stages = [[root_px, log_scale, delta]] if (opts.pose_stage_first or not opts.fit_focal) else []
-    if opts.fit_focal:
-        stages.append([log_f, root_px, log_scale, delta])
-    for params in stages:
-        for p in (log_f, root_px, log_scale, delta):
-            p.requires_grad_(any(p is q for q in params))
-        iterations += fit.minimise_lbfgs(torch, params, objective, opts.max_iterations, loss_initial)
-    with torch.no_grad():
-        loss_final = float(objective())
-        focal = float(torch.exp(log_f / focal_unit))
-        scale = torch.exp(log_scale / spread)
-        transl = (torch.cat([(root_px - c) / scale[:, None], (focal / scale)[:, None]], dim=1) - ref).cpu().numpy()
-        corr = (delta / delta_unit).cpu().numpy()
-    if not (np.isfinite(loss_final) and np.all(np.isfinite(transl)) and np.all(np.isfinite(corr))):
+    frozen: set[str] = set()
+    check: dict[str, dict[str, Any]] = {}
+    fold_states: list[RefineState] = []
+    folds = int(opts.holdout_folds)
+    if t == 1 and folds >= 2:  # one image: hold out one keypoint of each group per fold (see holdout_folds)
+        folds = max(folds, int(np.bincount(pt_groups[(setup.weight > 0).any(axis=0)]).max(initial=0)))
+    free = free_all
+    if folds >= 2 and free_all.size:
+        masks = holdout_masks(setup.weight, pt_groups, folds)                                   # (F, T, P)
+        dist_before = _pixel_distance(setup, free_all[:0], _start(free_all[:0], transl0, focal_px))
+        for _ in range(len(GROUP_NAMES)):  # each pass reverts at least one group, or ends the loop
+            free = np.array([j for j in free_all if GROUP_NAMES[group_of_joint[j]] not in frozen], dtype=np.int64)
+            if not free.size:
+                break
+            sums = np.zeros((len(GROUP_NAMES), 4))  # weighted sums before, weight, after, count
+            fold_states = []
+            for held in (masks if t == 1 else masks[:1]):  # see holdout_folds
+                result = solve(setup.problem(free, setup.weight * ~held), _start(free, transl0, focal_px),
+                               max_iterations=opts.holdout_iterations)
+                iterations += result.iterations
+                fold_states.append(result.state)
+                dist_after = _pixel_distance(setup, free, result.state)
+                for g in range(len(GROUP_NAMES)):
+                    mask = held & (pt_groups == g)[None]
+                    before_sum, wsum = weighted_mean_px(dist_before, setup.weight, mask)
+                    after_sum, _ = weighted_mean_px(dist_after, setup.weight, mask)
+                    sums[g] += (before_sum, wsum, after_sum, int(mask.sum()))
+            revert: set[str] = set()
+            for g, name in enumerate(GROUP_NAMES):  # a reverted group still judged: ending worse, its parent goes
+                has_free = name not in frozen and bool(np.isin(free, JOINT_GROUPS[name]).any())
+                before = sums[g, 0] / sums[g, 1] if sums[g, 1] > 0 else None
+                after = sums[g, 2] / sums[g, 1] if sums[g, 1] > 0 else None
+                check.setdefault(name, {}).update(before=before, after=after, count=int(sums[g, 3]))
+                if before is None or after <= before:
+                    continue
+                culprit: Optional[str] = name
+                while culprit is not None and (culprit in frozen or not np.isin(free, JOINT_GROUPS[culprit]).any()):
+                    culprit = PARENT_GROUP.get(culprit)
+                if culprit is None:  # nothing corrected on its chain: the translations and focal moved it
+                    check[name]["camera"] = (f"nothing corrected on its chain, the camera's refit moved its held-out "
+                                             f"keypoints ({before:.2f} -> {after:.2f} px)")
+                    continue
+                revert.add(culprit)
+                why = "its held-out keypoints" if culprit == name and has_free else f"the held-out keypoints of {name}"
+                check.setdefault(culprit, {})["reason"] = (f"reverted: {why} ended further away ({before:.2f} -> "
+                                                           f"{after:.2f} px)")
+            if t == 1 and revert:  # one image: recorded, not enforced; the in-sample check below decides
+                for name in revert:
+                    why = check[name].pop("reason", "held-out keypoints ended further away").removeprefix("reverted: ")
+                    check[name]["single_image"] = why
+                revert = set()
+            if not revert:
+                break
+            frozen |= revert
+            notes.append("pose refinement: reverted " + ", ".join(sorted(revert)) + " (held-out keypoints ended "
+                         "further away than at the start)")
+        free = np.array([j for j in free_all if GROUP_NAMES[group_of_joint[j]] not in frozen], dtype=np.int64)
+    start = _start(free, transl0, focal_px)
+    if fold_states and all(s.delta.shape == start.delta.shape for s in fold_states):
+        start = RefineState(delta=np.mean([s.delta for s in fold_states], axis=0),
+                            transl=np.mean([s.transl for s in fold_states], axis=0),
+                            log_focal=float(np.mean([s.log_focal for s in fold_states])) if opts.fit_focal
+                            else start.log_focal)
+    final = solve(setup.problem(free, setup.weight), start, max_iterations=opts.max_iterations,
+                  reference=_start(free, transl0, focal_px))
+    iterations += final.iterations
+    if opts.robust_from_start and setup.opts.robust_px > base_robust_px:
+        # graduated: the start's scale brought every keypoint's pull to bear; from there, the nominal scale lets
+        # the few that still disagree (a misdetection) go instead of bending the rest towards them
+        coarse = final
+        fine_setup = replace(setup, opts=replace(setup.opts, robust_px=base_robust_px))
+        final = solve(fine_setup.problem(free, setup.weight), coarse.state, max_iterations=opts.max_iterations)
+        iterations += final.iterations
+        final = replace(final, loss_initial=coarse.loss_initial)
+    if t == 1 and free.size:
+        free, final, extra = _single_image_group_check(setup, free, final, pt_groups, transl0, focal_px, frozen,
+                                                       check, notes, base_robust_px)
+        iterations += extra
+    loss_initial = final.loss_initial
+    state = final.state
+    if not (np.isfinite(final.loss_final) and np.all(np.isfinite(state.transl)) and np.all(np.isfinite(state.delta))):
         raise CameraError("the pose refinement diverged (non-finite result); check the 2D keypoints",
                           field="full_pose")
-    local = axis_angle_to_matrix(pose)
-    local[:, joints] = local[:, joints] @ axis_angle_to_matrix(corr)
+    focal = float(np.exp(state.log_focal)) if opts.fit_focal else focal_px  # a given focal stays exactly as given
     refined = pose.copy()
-    refined[:, joints] = matrix_to_axis_angle(local[:, joints])
-    before = reprojection_errors(_points(rig, pose), transl_cam, intrinsics_matrix(focal_px, centre), evidence)
-    after = reprojection_errors(_points(rig, refined), transl, intrinsics_matrix(focal, centre), evidence)
-    return PoseRefinement(full_pose=refined, focal_px=focal, transl_cam=transl, refined_joints=joints,
-                          correction_rad=np.linalg.norm(corr, axis=-1), reproj_before_px=before,
-                          reproj_after_px=after, loss_initial=loss_initial, loss_final=loss_final,
-                          iterations=iterations, device=device, seconds=time.perf_counter() - started)
+    if free.size:
+        local = setup.local_fused[:, free] @ axis_angle_to_matrix(state.delta)
+        refined[:, free] = matrix_to_axis_angle(local)
+    before = reprojection_errors(_points(rig, pose), transl0, intrinsics_matrix(focal_px, centre), evidence)
+    after = reprojection_errors(_points(rig, refined), state.transl, intrinsics_matrix(focal, centre), evidence)
+    reverted = False
+    transl = state.transl
+    # both figures: each keypoint counted once, and weighted as fitted (confidence and group weight)
+    w_before = weighted_reprojection_errors(_points(rig, pose), transl0, intrinsics_matrix(focal_px, centre), evidence)
+    w_after = weighted_reprojection_errors(_points(rig, refined), state.transl, intrinsics_matrix(focal, centre),
+                                           evidence)
+    if np.nanmean(after) > np.nanmean(before) or np.nanmean(w_after) > np.nanmean(w_before) + 1e-9:
+        notes.append(f"pose refinement reverted: the mean reprojection error would have risen "
+                     f"({np.nanmean(before):.2f} -> {np.nanmean(after):.2f} px; weighted by confidence "
+                     f"{np.nanmean(w_before):.2f} -> {np.nanmean(w_after):.2f} px); the camera fit's focal, "
+                     f"translations and the fused pose are kept")
+        reverted, refined, focal, transl, after = True, pose.copy(), focal_px, transl0.copy(), before.copy()
+        for name in GROUP_NAMES:
+            if np.isin(free, JOINT_GROUPS[name]).any():
+                frozen.add(name)
+                check.setdefault(name, {})["reason"] = "reverted with the whole refinement (the error would have risen)"
+        free = free[:0]
+    change = rotation_change_deg(pose, refined)                                                  # (T, 55)
+    unseen = ~seen_any
+    unseen_change = float(change[:, unseen].max()) if unseen.any() else 0.0
+    gap = ~seen & seen_any[None]
+    gap_change = float(change[gap].max()) if gap.any() else 0.0
+    groups = _group_checks(check, frozen, free, seen_any, change)
+    correction = np.radians(change[:, free])
+    return PoseRefinement(full_pose=refined, focal_px=focal, transl_cam=transl, refined_joints=free,
+                          correction_rad=correction, reproj_before_px=before, reproj_after_px=after,
+                          loss_initial=loss_initial, loss_final=final.loss_final, iterations=iterations, device="cpu",
+                          seconds=time.perf_counter() - started, notes=notes, groups=groups, seen_joints=seen_any,
+                          unseen_joint_change_deg=unseen_change, gap_change_deg=gap_change, reverted=reverted)
+
+
+def _single_image_group_check(setup: _Setup, free: np.ndarray, final: Any, pt_groups: np.ndarray,
+                              transl0: np.ndarray, focal_px: float, frozen: set, check: dict, notes: list,
+                              base_robust_px: float) -> tuple[np.ndarray, Any, int]:
+    """One image: a group whose own keypoints end further away (weighted mean, in-sample) than at the start is
+    reverted and the rest solved again, until none does. Returns the free joints, the final solve, iterations."""
+    group_of_joint = joint_group_index()
+    dist_before = _pixel_distance(setup, free[:0], _start(free[:0], transl0, focal_px))
+    iterations = 0
+    for _ in range(len(GROUP_NAMES)):
+        dist_after = _pixel_distance(setup, free, final.state)
+        revert = []
+        for g, name in enumerate(GROUP_NAMES):
+            if not np.isin(free, JOINT_GROUPS[name]).any():
+                continue
+            mask = np.broadcast_to((pt_groups == g)[None], dist_before.shape)
+            b_sum, wsum = weighted_mean_px(dist_before, setup.weight, mask)
+            a_sum, _ = weighted_mean_px(dist_after, setup.weight, mask)
+            if wsum > 0 and a_sum > b_sum:
+                revert.append(name)
+                check.setdefault(name, {})["reason"] = (f"reverted: its keypoints ended further away "
+                                                        f"({b_sum / wsum:.2f} -> {a_sum / wsum:.2f} px)")
+        if not revert:
+            break
+        frozen |= set(revert)
+        notes.append("pose refinement: reverted " + ", ".join(revert) + " (its keypoints ended further away than at "
+                     "the start)")
+        free = np.array([j for j in free if GROUP_NAMES[group_of_joint[j]] not in frozen], dtype=np.int64)
+        start = _start(free, transl0, focal_px)
+        fine = replace(setup, opts=replace(setup.opts, robust_px=base_robust_px))
+        coarse = solve(setup.problem(free, setup.weight), start, max_iterations=setup.opts.max_iterations)
+        final = solve(fine.problem(free, setup.weight), coarse.state, max_iterations=setup.opts.max_iterations)
+        final = replace(final, loss_initial=coarse.loss_initial)
+        iterations += coarse.iterations + final.iterations
+    return free, final, iterations
+
+
+def _group_checks(check: dict, frozen: set, free: np.ndarray, seen_any: np.ndarray,
+                  change: np.ndarray) -> list[GroupCheck]:
+    """Per group, the record of the held-out check (see :class:`GroupCheck`)."""
+    out = []
+    for name in GROUP_NAMES:
+        joints = np.asarray(JOINT_GROUPS[name], dtype=np.int64)
+        corrected = joints[np.isin(joints, free)]
+        info = check.get(name, {})
+        if name in frozen:
+            kept: Optional[bool] = False
+            reason = info.get("reason", "reverted")
+        elif corrected.size:
+            kept, reason = True, "kept: its held-out keypoints did not end further away"
+            if info.get("single_image"):
+                reason = (f"kept: its keypoints did not end further away; held-out: {info['single_image']} (recorded, "
+                          f"not enforced on a single image, see RefineOptions.holdout_folds)")
+            elif info.get("before") is None:
+                reason = "kept: no held-out check (no held-out keypoints in this group)"
+        else:
+            kept = None
+            reason = info.get("reason") or ("nothing corrected: no evidence sees its joints"
+                                            if not seen_any[joints].any() else "nothing corrected")
+        if info.get("camera") and info.get("after") is not None and info["after"] > info["before"]:
+            reason = f"{reason}; {info['camera']}"
+        out.append(GroupCheck(name=name, corrected_joints=corrected.tolist(), heldout_points=int(info.get("count", 0)),
+                              heldout_px_before=info.get("before"), heldout_px_after=info.get("after"),
+                              max_change_deg=float(change[:, joints].max()) if change.size else 0.0, kept=kept,
+                              reason=reason))
+    return out
 
 
 def _points(rig: PointRig, full_pose: np.ndarray) -> np.ndarray:
@@ -421,4 +528,4 @@ def _points(rig: PointRig, full_pose: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["BODY_REFINE_JOINTS", "FINGER_JOINTS", "RefineOptions", "PoseRefinement", "refined_joint_set",
-           "refine_pose"]
+           "refine_pose", "anchor_joints", "tree_level_order"]

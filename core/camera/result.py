@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from ..contracts.fused_file import FusedSequence
-from .conversions import check_image_size, intrinsics_matrix, project, rescale_intrinsics
+from ..contracts.fused_file import IMAGE_SIZE_KNOWN_KEY, FusedSequence
+from .conversions import check_image_size, intrinsics_matrix, project
+from .errors import CameraError
 
 if TYPE_CHECKING:
     from .evidence import Evidence
@@ -27,7 +28,8 @@ class CameraFit:
 
     Attributes:
         focal_px: the single focal length (square pixels), for ``image_size``.
-        focal_source: ``"user"``, ``"footage metadata"`` or ``"fit"``.
+        focal_source: ``"user"``, ``"footage metadata"``, ``"fit"`` or ``"default field of view"`` (a fitted focal
+            outside the plausible range, :mod:`core.camera.footage_frame`).
         principal_point: (2,) pixels.
         image_size: (2,) W, H the intrinsics refer to.
         transl_cam: (T, 3) per-frame root translation, metres, OpenCV camera frame.
@@ -102,25 +104,54 @@ def reprojection_errors(points: np.ndarray, transl_cam: np.ndarray, camera_K: np
     return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def weighted_reprojection_errors(points: np.ndarray, transl_cam: np.ndarray, camera_K: np.ndarray,
+                                 evidence: "Evidence") -> np.ndarray:
+    """Per-frame mean pixel distance with each point weighted as the fits weigh it (``evidence.weight``: its group's
+    weight and its confidence), so a hand's 21 barely confident points do not outvote the body's few confident
+    ones. Same shapes and NaN rule as :func:`reprojection_errors`."""
+    uv = project(np.asarray(points, dtype=np.float64) + np.asarray(transl_cam, dtype=np.float64)[:, None], camera_K)
+    dist = np.linalg.norm(uv - evidence.uv, axis=-1)
+    weight = np.where(np.isfinite(dist), np.asarray(evidence.weight, dtype=np.float64), 0.0)
+    weight = np.where(weight > 0, weight, 0.0)
+    wsum = weight.sum(axis=1)
+    total = (weight * np.nan_to_num(dist)).sum(axis=1)
+    return np.where(wsum > 0, total / np.where(wsum > 0, wsum, 1.0), np.nan)
+
+
 def apply_to_sequence(seq: FusedSequence, fit: CameraFit, footage_size: Optional[np.ndarray] = None,
-                      record: Optional[dict] = None) -> FusedSequence:
-    """A copy of ``seq`` carrying the fitted camera: ``camera_K`` (3, 3), ``transl``, ``image_size``.
+                      record: Optional[dict] = None, image_size_known: Optional[bool] = None,
+                      given_focal_px: Optional[float] = None,
+                      given_principal_point: Optional[np.ndarray] = None) -> FusedSequence:
+    """A copy of ``seq`` carrying the fitted camera: ``camera_K`` (3, 3) with square pixels, ``transl``,
+    ``image_size``.
 
     Args:
-        footage_size: (W, H) of the footage the result is for, when it differs from the estimators' images (the
-            intrinsics are rescaled; translations do not change).
+        footage_size: (W, H) of the footage the result is for, when it is the estimators' images resized: the
+            intrinsics are scaled by ``W' / W`` on both axes (the footage must keep the aspect ratio; a different
+            one raises :class:`CameraError`); translations do not change.
         record: extra JSON-able facts for the provenance (inputs used, options).
+        image_size_known: written as the :data:`core.contracts.fused_file.IMAGE_SIZE_KNOWN_KEY` extra when given.
+        given_focal_px, given_principal_point: the user's own values in footage pixels, written exactly as given
+            (free of the round trip through the fit's pixels and its log-parametrised focal).
     Returns:
         The new sequence; the per-frame reprojection errors ride along as extras
         (:data:`REPROJ_BEFORE_KEY`, :data:`REPROJ_AFTER_KEY`) and the provenance gains a ``camera_fit`` entry.
     """
-    K = fit.camera_K
+    K = fit.camera_K.copy()
     size = np.asarray(fit.image_size, dtype=np.float64)
     if footage_size is not None:
         footage = check_image_size(footage_size, "footage_size")
         if not np.allclose(footage, size):
-            K = rescale_intrinsics(K, size, footage)
+            scale = float(footage[0] / size[0])
+            if abs(footage[1] / size[1] / scale - 1.0) > 0.005:
+                raise CameraError(f"the footage {footage[0]:g} x {footage[1]:g} is no uniform resize of the fitted "
+                                  f"image {size[0]:g} x {size[1]:g}", field="footage_size")
+            K = np.diag([scale, scale, 1.0]) @ K
             size = footage
+    if given_focal_px is not None:
+        K[0, 0] = K[1, 1] = float(given_focal_px)
+    if given_principal_point is not None:
+        K[:2, 2] = np.asarray(given_principal_point, dtype=np.float64).reshape(2)
     provenance = json.loads(seq.provenance or "{}")
     entry = fit.summary()
     entry["intrinsics_written"] = {"camera_K": K.round(6).tolist(), "image_size": size.tolist()}
@@ -129,8 +160,11 @@ def apply_to_sequence(seq: FusedSequence, fit: CameraFit, footage_size: Optional
     extras = dict(seq.extras)
     extras[REPROJ_BEFORE_KEY] = np.asarray(fit.reproj_before_px, dtype=np.float64)
     extras[REPROJ_AFTER_KEY] = np.asarray(fit.reproj_after_px, dtype=np.float64)
+    if image_size_known is not None:
+        extras[IMAGE_SIZE_KNOWN_KEY] = np.array(bool(image_size_known))
     return replace(seq, camera_K=K, transl=np.asarray(fit.transl_cam, dtype=np.float64).copy(), image_size=size,
                    provenance=json.dumps(provenance, default=str), extras=extras)
 
 
-__all__ = ["REPROJ_BEFORE_KEY", "REPROJ_AFTER_KEY", "CameraFit", "reprojection_errors", "apply_to_sequence"]
+__all__ = ["REPROJ_BEFORE_KEY", "REPROJ_AFTER_KEY", "CameraFit", "reprojection_errors", "weighted_reprojection_errors",
+           "apply_to_sequence"]

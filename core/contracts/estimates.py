@@ -35,6 +35,15 @@ class BodyEstimate:
         person_id: the estimator's person / track index, or None.
         model_variant: the SMPL-X variant the estimator drives, e.g. ``smplx-v1.1``.
         source: provenance: files read and conventions recorded, JSON-serialisable.
+        joints_3d: (T, J, 3) the estimator's own 3D joints, metres, full-frame camera frame (``transl`` applied),
+            in the order named by ``joint_layout``, or None when the file carries none (ExPose: smplx's 144).
+        joints_2d: (T, J, 2) the estimator's own projected joints in pixels of ``image_size``, or None.
+        joint_layout: the joint order of ``joints_3d`` / ``joints_2d`` (e.g. ``smplx-144``), "" when absent.
+        world_from_camera: (T, 4, 4) the camera's pose in a gravity-aligned world per row (a camera-frame point x
+            is ``R x + p`` in the world), or None for camera-only estimators (``core/io/world`` readers set it).
+        world_up: (3,) that world's up axis (``[0, 1, 0]`` for GVHMR, WHAM, TRAM and PromptHMR), or None.
+        hands_predicted: False where the estimator does not predict the hands (GVHMR writes none: the mean hand;
+            SMPL estimators have none), so a hand expert replaces them where it sees them instead of blending.
     """
 
     frame_ids: np.ndarray
@@ -57,6 +66,12 @@ class BodyEstimate:
     person_id: Optional[int] = None
     model_variant: str = "smplx-v1.1"
     source: dict = field(default_factory=dict)
+    joints_3d: Optional[np.ndarray] = None
+    joints_2d: Optional[np.ndarray] = None
+    joint_layout: str = ""
+    world_from_camera: Optional[np.ndarray] = None
+    world_up: Optional[np.ndarray] = None
+    hands_predicted: bool = True
 
 
 @dataclass

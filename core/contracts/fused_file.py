@@ -17,6 +17,14 @@ from ..fileio.atomic_write import save_npz_atomic
 from ..fileio.safe_pickle import load_npz
 
 SCHEMA = "smplx-fusion/1"
+#: Schema 1.1 (world-grounded inputs): schema 1 plus the optional ``world_from_camera`` and ``world_up`` extras.
+#: A file carrying them is written as 1.1; both names are read. Every schema-1 file stays valid.
+SCHEMA_1_1 = "smplx-fusion/1.1"
+READABLE_SCHEMAS = (SCHEMA, SCHEMA_1_1)
+#: Schema 1.1 extras: (T, 4, 4) the camera's rigid pose in a gravity-aligned world per frame (a camera-frame point
+#: x is ``R x + p`` there), and (3,) that world's unit up axis.
+WORLD_FROM_CAMERA_KEY = "world_from_camera"
+WORLD_UP_KEY = "world_up"
 GENDERS = ("neutral", "male", "female")
 PARTS = ("body", "face", "hands")
 
@@ -45,6 +53,9 @@ class FusedSequence:
             are checked (:data:`CHECKED_EXTRAS`): ``ground_plane`` (4,) (n, d) with n . x + d = 0 in the camera
             frame, n a unit normal pointing up (towards the body); ``contact_scores`` (T, 2) an estimator's
             left / right foot contact scores in [0, 1]; ``foot_contact`` (T, 2) bool, the locked contacts.
+            Schema 1.1 (world-grounded inputs): ``world_from_camera`` (T, 4, 4) the camera's rigid pose in a
+            gravity-aligned world per frame, ``world_up`` (3,) that world's unit up axis (the camera frame stays
+            the frame of every schema-1 field).
     """
 
     fps: float
@@ -178,8 +189,23 @@ def validate(seq: FusedSequence, path: Optional[Union[str, Path]] = None) -> Fus
 #: Extras key of the per-frame expert weights (T, 4): body, face, left hand, right hand (written by
 #: :func:`core.fusion.pipeline.fuse`, read by :mod:`core.validate`; optional).
 PART_WEIGHTS_KEY = "part_weights"
-#: Optional extras whose layout is checked (grounding, issue 11); a file without them stays valid.
-CHECKED_EXTRAS = ("ground_plane", "contact_scores", "foot_contact")
+#: Extras key (bool, shape ()) saying whether ``image_size`` is the footage's real size (True) or a placeholder
+#: because no input said it (False; issue 20). Absent: known, unless the provenance records the old guess.
+IMAGE_SIZE_KNOWN_KEY = "image_size_known"
+#: Optional extras whose layout is checked (grounding, issue 11; issue 20); a file without them stays valid.
+CHECKED_EXTRAS = ("ground_plane", "contact_scores", "foot_contact", IMAGE_SIZE_KNOWN_KEY, "track_id")
+
+
+def image_size_known(seq: FusedSequence) -> bool:
+    """Whether ``seq.image_size`` is the footage's real size: the :data:`IMAGE_SIZE_KNOWN_KEY` extra when present;
+    else False only for files whose provenance records the size guessed from the principal point (before issue 20)."""
+    if IMAGE_SIZE_KNOWN_KEY in seq.extras:
+        return bool(np.asarray(seq.extras[IMAGE_SIZE_KNOWN_KEY]))
+    try:
+        prov = json.loads(seq.provenance or "{}")
+    except ValueError:
+        return True
+    return not (isinstance(prov, dict) and prov.get("image_size_source") == "principal point x 2")
 
 
 def _validate_extras(seq: FusedSequence, p: Optional[str], t: int) -> None:
@@ -210,12 +236,48 @@ def _validate_extras(seq: FusedSequence, p: Optional[str], t: int) -> None:
         contact = np.asarray(seq.extras["foot_contact"])
         if contact.shape != (t, 2) or contact.dtype != np.bool_:
             raise _fail(p, "foot_contact", f"expected shape ({t}, 2) of booleans, found {_brief(contact)}")
+    _validate_world(seq, p, t)
+    if "track_id" in seq.extras:  # several people in one clip: <stem>.person<ID>.fused.npz (issue 18)
+        track = np.asarray(seq.extras["track_id"])
+        if track.shape != () or track.dtype.kind not in "iu":
+            raise _fail(p, "track_id", f"expected one integer, found {_brief(track)}")
+        seq.extras["track_id"] = track.astype(np.int64)
+    if IMAGE_SIZE_KNOWN_KEY in seq.extras:
+        known = np.asarray(seq.extras[IMAGE_SIZE_KNOWN_KEY])
+        if known.shape != () or known.dtype != np.bool_:
+            raise _fail(p, IMAGE_SIZE_KNOWN_KEY, f"expected one boolean, found {_brief(known)}")
+
+
+def _validate_world(seq: FusedSequence, p: Optional[str], t: int) -> None:
+    """Schema 1.1's optional ``world_from_camera`` (T, 4, 4) rigid transforms and ``world_up`` (3,) unit vector."""
+    if WORLD_FROM_CAMERA_KEY in seq.extras:
+        world = np.asarray(seq.extras[WORLD_FROM_CAMERA_KEY])
+        if world.shape != (t, 4, 4) or world.dtype.kind not in "iuf":
+            raise _fail(p, WORLD_FROM_CAMERA_KEY, f"expected shape ({t}, 4, 4) of numbers, found {_brief(world)}")
+        world = world.astype(np.float64)
+        bad = _first_bad_frame(world)
+        if bad is not None:
+            raise _fail(p, WORLD_FROM_CAMERA_KEY, "contains NaN or Inf", frame=bad)
+        rot = world[:, :3, :3]
+        err = np.abs(rot @ np.swapaxes(rot, 1, 2) - np.eye(3)).max(axis=(1, 2))
+        err = np.maximum(err, np.abs(np.linalg.det(rot) - 1.0))
+        err = np.maximum(err, np.abs(world[:, 3] - np.array([0.0, 0.0, 0.0, 1.0])).max(axis=1))
+        if (err > 1e-4).any():
+            raise _fail(p, WORLD_FROM_CAMERA_KEY, "not a rigid transform (rotation, translation, last row 0 0 0 1)",
+                        frame=int(np.flatnonzero(err > 1e-4)[0]))
+        seq.extras[WORLD_FROM_CAMERA_KEY] = world
+    if WORLD_UP_KEY in seq.extras:
+        up = np.asarray(seq.extras[WORLD_UP_KEY])
+        if up.shape != (3,) or up.dtype.kind not in "iuf" or not np.all(np.isfinite(up)) or \
+                abs(float(np.linalg.norm(up)) - 1.0) > 1e-3:
+            raise _fail(p, WORLD_UP_KEY, f"expected a unit vector of shape (3,), found {_brief(up)}")
+        seq.extras[WORLD_UP_KEY] = up.astype(np.float64)
 
 
 def to_arrays(seq: FusedSequence) -> dict[str, np.ndarray]:
-    """The npz payload for ``seq`` (validated first)."""
+    """The npz payload for ``seq`` (validated first); schema 1.1 when it carries ``world_from_camera``."""
     validate(seq)
-    out: dict[str, np.ndarray] = {"schema": np.array(SCHEMA)}
+    out: dict[str, np.ndarray] = {"schema": np.array(SCHEMA_1_1 if WORLD_FROM_CAMERA_KEY in seq.extras else SCHEMA)}
     for name in _ALL_FIELDS:
         value = getattr(seq, name)
         if name in _STRING_FIELDS:
@@ -268,8 +330,8 @@ def read_fused(path: Union[str, Path]) -> FusedSequence:
                                                     if len(missing) > 1 else ""))
     values: dict[str, Any] = {}
     schema = _scalar_string(data, "schema", p)
-    if schema != SCHEMA:
-        raise _fail(p, "schema", f"expected '{SCHEMA}', found {_brief(schema)}")
+    if schema not in READABLE_SCHEMAS:
+        raise _fail(p, "schema", f"expected '{SCHEMA}' or '{SCHEMA_1_1}', found {_brief(schema)}")
     for name in _ALL_FIELDS:
         if name in _STRING_FIELDS:
             values[name] = _scalar_string(data, name, p)

@@ -13,7 +13,9 @@ Modules:
 * :mod:`.manifest`         where each output lies, its conventions and faults (:class:`DemoDataManifest`);
 * :mod:`.generate`         :func:`write_demo_data`, all of the above in one folder;
 * :mod:`.walking`, :mod:`.seated`, :mod:`.grounding_noise`, :mod:`.grounding_takes`  the grounding takes (a walk
-  on a known floor, a floating and a seated take), truth and noisy estimate (:func:`make_grounding_takes`).
+  on a known floor, a floating and a seated take), truth and noisy estimate (:func:`make_grounding_takes`);
+* :mod:`.shape_takes`      takes of a known body shape in a model's own shape space, seen by a 2D detector (the
+  shape fit's ground truth; import the module).
 
 Importing this package does not import torch; the smplx forward pass imports it when data is written.
 """

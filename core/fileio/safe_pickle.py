@@ -27,9 +27,11 @@ The same module reads ``.npy`` payloads and ``.npz`` archives for every reader (
 :func:`load_npy_file`): an array header is checked against the bytes that can follow it *before* anything is
 allocated (a header declaring 10**12 elements in a 100-byte file is an error, not a 7 TiB allocation), zip entries
 must be plausible for their compressed size, object arrays go through the restricted unpickler above or are
-refused, and members are streamed into their array (one copy in memory, never the raw bytes plus the array).
-Large plain ``.npy`` files are memory-mapped read-only. Members of an ``.npz`` are not: a zip entry may be
-compressed and is not aligned, so each is read once into its own array.
+refused. Small archives (per-frame estimator files, at most :data:`SMALL_ARCHIVE_BYTES`) are read whole in one
+call and their stored members sliced from that copy, with the local header, name and CRC-32 checked as
+:mod:`zipfile` checks them; members of larger archives are streamed into their array (one copy in memory, never
+the raw bytes plus the array). Large plain ``.npy`` files are memory-mapped read-only. Members of an ``.npz`` are
+not: a zip entry may be compressed and is not aligned, so each is read once into its own array.
 """
 from __future__ import annotations
 
@@ -39,10 +41,13 @@ import io
 import math
 import pickle
 import re
+import struct
 import zipfile
+import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Optional, Union
+from typing import Any, BinaryIO, Collection, Optional, Union
 
 import numpy as np
 
@@ -455,6 +460,12 @@ MMAP_MIN_BYTES = 64 << 20
 _CHUNK = 1 << 20
 _MAX_DEFLATE_RATIO = 1100  # deflate cannot expand more than ~1032:1
 _MAX_HEADER = 10_000  # numpy's own limit on an npy header
+#: ``.npz`` archives up to this size are read into memory whole (one read instead of one per member).
+SMALL_ARCHIVE_BYTES = 4 << 20
+_SMALL_NPY_BYTES = 1 << 20  # plain .npy files up to this size are read in one call
+#: Members of at least this size that a caller lets :func:`load_npz` defer (``defer=``) are read on first use.
+DEFER_MIN_BYTES = 32 << 20
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip local file header: signature ... name length, extra length
 
 
 def _human(n: int) -> str:
@@ -487,15 +498,11 @@ def _parse_header(magic: bytes, text: bytes) -> tuple[tuple[int, ...], bool, np.
     return tuple(shape), bool(fortran), dtype
 
 
-def read_npy(stream: BinaryIO, size: int, *, path: str, member: Optional[str], error: type,
-             allow_objects: bool, mmap_source: Optional[Union[str, Path]] = None) -> Any:
-    """One ``.npy`` payload of ``size`` bytes from ``stream`` (positioned at its start).
-
-    The header is checked against ``size`` before any allocation; object arrays are restricted-unpickled when
-    ``allow_objects`` (0-d ones are not unwrapped here), refused otherwise. ``mmap_source``: the file itself,
-    memory-mapped read-only when the data is at least :data:`MMAP_MIN_BYTES`. Raises ``error`` (a
-    :class:`core.errors.FusionError` subclass) with ``field=member``, or :class:`UnsafePickleError`.
-    """
+def _npy_header(stream: BinaryIO, size: int, *, path: str, member: Optional[str], error: type,
+                allow_objects: bool) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """``(shape, fortran, dtype, header bytes)`` of the ``.npy`` payload of ``size`` bytes at ``stream``'s position,
+    checked against ``size`` (an object array only when ``allow_objects``, and only with data after its header); the
+    stream is left at the start of the data. Raises ``error`` with ``field=member``."""
     start = stream.tell()
     try:
         magic = stream.read(8)
@@ -518,13 +525,31 @@ def read_npy(stream: BinaryIO, size: int, *, path: str, member: Optional[str], e
             raise error("holds a pickled object array, which this kind of file never contains; refused without "
                         "unpickling it (it cannot be read without pickle)", path=path, field=member)
         if available > 0:
-            return loads_pickle(stream.read(available), path=path, field=member)
+            return shape, fortran, dtype, header
         raise error("truncated object array (no pickle data)", path=path, field=member)
-    count = math.prod(shape)
-    needed = count * dtype.itemsize
+    needed = math.prod(shape) * dtype.itemsize
     if needed > available:
         raise error(f"the array header declares {shape} {dtype} ({_human(needed)}) but only "
                     f"{_human(max(available, 0))} follow: truncated or corrupt", path=path, field=member)
+    return shape, fortran, dtype, header
+
+
+def read_npy(stream: BinaryIO, size: int, *, path: str, member: Optional[str], error: type,
+             allow_objects: bool, mmap_source: Optional[Union[str, Path]] = None) -> Any:
+    """One ``.npy`` payload of ``size`` bytes from ``stream`` (positioned at its start).
+
+    The header is checked against ``size`` before any allocation; object arrays are restricted-unpickled when
+    ``allow_objects`` (0-d ones are not unwrapped here), refused otherwise. ``mmap_source``: the file itself,
+    memory-mapped read-only when the data is at least :data:`MMAP_MIN_BYTES`. Raises ``error`` (a
+    :class:`core.errors.FusionError` subclass) with ``field=member``, or :class:`UnsafePickleError`.
+    """
+    start = stream.tell()
+    shape, fortran, dtype, header = _npy_header(stream, size, path=path, member=member, error=error,
+                                                allow_objects=allow_objects)
+    if dtype.hasobject:
+        return loads_pickle(stream.read(size - header), path=path, field=member)
+    count = math.prod(shape)
+    needed = count * dtype.itemsize
     order = "F" if fortran else "C"
     if mmap_source is not None and needed >= MMAP_MIN_BYTES:
         return np.memmap(mmap_source, dtype=dtype, mode="r", offset=start + header, shape=shape, order=order)
@@ -557,48 +582,175 @@ def load_npy_file(path: Union[str, Path], *, error: type, allow_objects: bool) -
     with fh:
         size = fh.seek(0, io.SEEK_END)
         fh.seek(0)
+        if size <= min(_SMALL_NPY_BYTES, MMAP_MIN_BYTES - 1):  # per-frame codes files: one read, parsed in memory
+            return read_npy(io.BytesIO(fh.read()), size, path=str(path), member=None, error=error,
+                            allow_objects=allow_objects)
         return read_npy(fh, size, path=str(path), member=None, error=error, allow_objects=allow_objects,
                         mmap_source=path)
 
 
-def load_npz(path: Union[str, Path], *, error: type, allow_objects: bool) -> dict[str, Any]:
+def _stored_member(buffer: bytes, info: zipfile.ZipInfo) -> bytes:
+    """The bytes of an uncompressed (stored) zip member, sliced from the whole archive in memory.
+
+    Checks what :meth:`zipfile.ZipFile.open` and its reader check for a stored member: the local header's signature,
+    its file name against the central directory's, no encryption or patched data, the data within the archive and its
+    CRC-32. Raises :class:`zipfile.BadZipFile` (or :class:`NotImplementedError`) otherwise.
+    """
+    offset = info.header_offset
+    header = buffer[offset:offset + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        raise zipfile.BadZipFile("Truncated file header")
+    signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    if signature != zipfile.stringFileHeader:
+        raise zipfile.BadZipFile("Bad magic number for file header")
+    if info.flag_bits & 0x1:
+        raise NotImplementedError("encrypted member")
+    if info.flag_bits & 0x20:
+        raise NotImplementedError("compressed patched data (flag bit 5)")
+    start = offset + _LOCAL_HEADER.size
+    name = buffer[start:start + name_length].decode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    if name != info.orig_filename:
+        raise zipfile.BadZipFile(f"File name in directory {info.orig_filename!r:.60} and header {name!r:.60} differ.")
+    start += name_length + extra_length
+    data = buffer[start:start + info.compress_size]
+    if len(data) != info.compress_size:
+        raise EOFError("the member's data runs past the end of the archive")
+    if zlib.crc32(data) != info.CRC:
+        raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r:.60}")
+    return data
+
+
+def load_npz(path: Union[str, Path], *, error: type, allow_objects: bool,
+             defer: Collection[str] = ()) -> dict[str, Any]:
     """Every member of an ``.npz`` archive, as a dict keyed by member name without ``.npy``.
 
-    Each member is streamed into its array after its zip entry and array header were found plausible. Raises
-    ``error`` naming the file (and the member as the field), or :class:`UnsafePickleError` for refused pickles.
+    Each member is read into its array after its zip entry and array header were found plausible. Archives of at
+    most :data:`SMALL_ARCHIVE_BYTES` (per-frame estimator files) are read whole, once, and their stored members
+    sliced from that copy (local header, name and CRC-32 checked as :mod:`zipfile` does); larger ones and compressed
+    members are streamed. ``defer``: keys whose member, when compressed and at least :data:`DEFER_MIN_BYTES`, is
+    returned as a :class:`DeferredNpzMember` (header checked now, data read by its ``load``) instead of an array.
+    Raises ``error`` naming the file (and the member as the field), or :class:`UnsafePickleError` for refused
+    pickles.
     """
     path = Path(path)
     try:
-        archive = zipfile.ZipFile(path)
+        fh = open(path, "rb")
     except FileNotFoundError:
         raise error("file not found", path=path) from None
     except IsADirectoryError:
         raise error("expected a file, found a folder", path=path) from None
-    except Exception as exc:  # not a zip, truncated central directory
+    except Exception as exc:  # permissions, a name too long ...
         raise error(f"not a readable .npz archive, truncated or corrupt ({short_reason(exc)})", path=path) from None
     out: dict[str, Any] = {}
-    with archive:
-        archive_size = archive.fp.seek(0, io.SEEK_END) if archive.fp is not None else 0
-        for info in archive.infolist():
-            name = info.filename
-            key = name[:-4] if name.endswith(".npy") else name
-            shown = "".join(ch if ch.isprintable() else "?" for ch in key[:60])  # for messages only
-            if info.compress_size > archive_size or \
-                    info.file_size > max(info.compress_size, 1) * _MAX_DEFLATE_RATIO + 1024 or \
-                    (info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size):
-                raise error(f"the archive entry declares {_human(info.file_size)} from {_human(info.compress_size)} "
-                            f"in a {_human(archive_size)} file: truncated or corrupt", path=path, field=shown)
-            try:
-                stream = archive.open(info)
-            except Exception as exc:  # bad local header, unsupported compression
-                raise error(f"truncated or corrupt archive member ({short_reason(exc)})", path=path,
-                            field=shown) from None
-            with stream:
-                out[key] = read_npy(stream, info.file_size, path=str(path), member=shown, error=error,
-                                    allow_objects=allow_objects)
-                try:
-                    while stream.read(_CHUNK):  # to the end of the entry, where zipfile checks its CRC
-                        pass
-                except Exception as exc:
-                    raise error(f"corrupt archive member ({short_reason(exc)})", path=path, field=shown) from None
+    with fh:
+        try:
+            archive_size = fh.seek(0, io.SEEK_END)
+            fh.seek(0)
+            buffer = fh.read() if archive_size <= SMALL_ARCHIVE_BYTES else None
+            archive = zipfile.ZipFile(io.BytesIO(buffer) if buffer is not None else fh)
+        except Exception as exc:  # not a zip, truncated central directory
+            raise error(f"not a readable .npz archive, truncated or corrupt ({short_reason(exc)})",
+                        path=path) from None
+        with archive:
+            for info in archive.infolist():
+                name = info.filename
+                key = name[:-4] if name.endswith(".npy") else name
+                shown = key if len(key) <= 60 and key.isprintable() else \
+                    "".join(ch if ch.isprintable() else "?" for ch in key[:60])  # for messages only
+                if info.compress_size > archive_size or \
+                        info.file_size > max(info.compress_size, 1) * _MAX_DEFLATE_RATIO + 1024 or \
+                        (info.compress_type == zipfile.ZIP_STORED and info.file_size != info.compress_size):
+                    raise error(f"the archive entry declares {_human(info.file_size)} from "
+                                f"{_human(info.compress_size)} in a {_human(archive_size)} file: truncated or corrupt",
+                                path=path, field=shown)
+                if buffer is not None and info.compress_type == zipfile.ZIP_STORED:
+                    try:
+                        data = _stored_member(buffer, info)
+                    except Exception as exc:  # bad local header, bad CRC, data past the end
+                        raise error(f"truncated or corrupt archive member ({short_reason(exc)})", path=path,
+                                    field=shown) from None
+                    out[key] = read_npy(io.BytesIO(data), len(data), path=str(path), member=shown, error=error,
+                                        allow_objects=allow_objects)
+                    continue
+                if key in defer and info.compress_type != zipfile.ZIP_STORED and info.file_size >= DEFER_MIN_BYTES:
+                    deferred = _deferred_member(archive, info, path, shown, error)
+                    if deferred is not None:
+                        out[key] = deferred
+                        continue
+                out[key] = _streamed_member(archive, info, path, shown, error, allow_objects)
     return out
+
+
+@dataclass(frozen=True)
+class DeferredNpzMember:
+    """A large compressed ``.npz`` member whose zip entry and array header were checked, its data not yet read.
+
+    Attributes:
+        path: the archive.  member: the zip entry's name.  field: the key, as error messages show it.
+        shape, dtype, file_size: what the header and the zip entry declared (checked again by :meth:`load`).
+    """
+
+    path: str
+    member: str
+    field: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    file_size: int
+
+    def load(self, *, error: type) -> np.ndarray:
+        """The member's array, read with every check :func:`load_npz` applies (CRC-32 included); ``error`` names
+        the file and the field, also when the archive changed since it was opened."""
+        path = Path(self.path)
+        try:
+            archive = zipfile.ZipFile(path)
+        except Exception as exc:  # gone, truncated or replaced since
+            raise error(f"not a readable .npz archive any more ({short_reason(exc)})", path=path,
+                        field=self.field) from None
+        with archive:
+            try:
+                info = archive.getinfo(self.member)
+            except KeyError:
+                info = None
+            if info is None or info.file_size != self.file_size:
+                raise error("the archive changed since it was opened (this member is gone or resized)", path=path,
+                            field=self.field)
+            value = _streamed_member(archive, info, path, self.field, error, False)
+        if value.shape != self.shape or value.dtype != self.dtype:
+            raise error(f"the archive changed since it was opened (now {value.shape} {value.dtype})", path=path,
+                        field=self.field)
+        return value
+
+
+def _deferred_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, shown: str,
+                     error: type) -> Optional[DeferredNpzMember]:
+    """A :class:`DeferredNpzMember` after the member's header was checked (only its first bytes are inflated); None
+    for an object array (read at once instead)."""
+    try:
+        stream = archive.open(info)
+    except Exception as exc:  # bad local header, unsupported compression
+        raise error(f"truncated or corrupt archive member ({short_reason(exc)})", path=path, field=shown) from None
+    with stream:
+        shape, _, dtype, _ = _npy_header(stream, info.file_size, path=str(path), member=shown, error=error,
+                                         allow_objects=True)
+    if dtype.hasobject:
+        return None
+    return DeferredNpzMember(path=str(path), member=info.filename, field=shown, shape=shape, dtype=dtype,
+                             file_size=info.file_size)
+
+
+def _streamed_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, shown: str, error: type,
+                     allow_objects: bool) -> Any:
+    """One member read through :mod:`zipfile`'s stream, to the end of the entry (where its CRC is checked)."""
+    try:
+        stream = archive.open(info)
+    except Exception as exc:  # bad local header, unsupported compression
+        raise error(f"truncated or corrupt archive member ({short_reason(exc)})", path=path, field=shown) from None
+    with stream:
+        value = read_npy(stream, info.file_size, path=str(path), member=shown, error=error,
+                         allow_objects=allow_objects)
+        try:
+            while stream.read(_CHUNK):  # to the end of the entry, where zipfile checks its CRC
+                pass
+        except Exception as exc:
+            raise error(f"corrupt archive member ({short_reason(exc)})", path=path, field=shown) from None
+    return value

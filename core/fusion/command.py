@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Optional
 
+import numpy as np
+
+from ..contracts.fused_file import image_size_known
 from ..errors import FusionError
 from ..progress import StageProgress
 from .expression.command import fuse_expression_options
@@ -23,6 +26,55 @@ def _options(args: argparse.Namespace, expression: Optional[dict[str, Any]] = No
     return FusionOptions(**{k: v for k, v in wanted.items() if k in known and v is not None})
 
 
+def footage_size(args: argparse.Namespace) -> tuple[Optional[np.ndarray], str]:
+    """(W, H) the user gave (``--image-size``, else the ``--footage``'s own size) and where it came from; (None, why)
+    when neither says it. Raises :class:`FusionError` on a bad size or footage."""
+    from ..camera.conversions import check_image_size
+    from ..camera.footage import read_footage
+
+    if getattr(args, "image_size", None) is not None:
+        return check_image_size(args.image_size, "--image-size"), "--image-size"
+    if getattr(args, "footage", None):
+        info = read_footage(args.footage)
+        if info.image_size is not None:
+            return info.image_size, f"--footage ({'; '.join(info.notes) or info.path})"
+        return None, f"--footage {info.path} does not give its size ({'; '.join(info.notes)})"
+    return None, "no --footage / --image-size"
+
+
+def with_image_size(estimate: Any, size: Optional[np.ndarray], source: str, flag: str) -> Any:
+    """``estimate`` (a body estimate or hand detections) with the footage's ``size`` where its files do not say it;
+    a size they do say that differs from the footage's is an error naming both (no silent rescaling)."""
+    if estimate is None or size is None:
+        return estimate
+    own = getattr(estimate, "image_size", None)
+    where = (estimate.source or {}).get("path")
+    if own is not None:
+        if not np.allclose(np.asarray(own, dtype=np.float64), size, atol=0.5):
+            raise FusionError(f"the estimator's images are {own[0]:g} x {own[1]:g} but {flag} says {size[0]:g} x "
+                              f"{size[1]:g}; fuse at the estimator's size and give the resized footage to fit-camera "
+                              f"(--footage / --footage-size)", path=where, field="image_size")
+        return estimate
+    src = dict(estimate.source or {})
+    src["image_size"] = {"value": [float(v) for v in size], "from": source}
+    return replace(estimate, image_size=np.asarray(size, dtype=np.float64), source=src)
+
+
+def world_read_options(args: argparse.Namespace, model: Any, size: Optional[np.ndarray]) -> dict[str, Any]:
+    """What a world-grounded body reader (``core/io/world``) takes from the command: the body ``model`` (its pelvis
+    J0(betas) moves the root between the camera and the world), the footage's ``image_size`` (WHAM saves none) and
+    ``--fps`` (GVHMR saves none); empty for every other body format."""
+    from ..io import detect_format
+
+    fmt = detect_format(Path(args.body))
+    wanted: dict[str, dict[str, Any]] = {
+        "gvhmr": {"model": model, "fps": getattr(args, "fps", None)},
+        "wham": {"model": model, "image_size": None if size is None else tuple(float(v) for v in size)},
+        "prompthmr": {"model": model},
+    }
+    return {k: v for k, v in wanted.get(fmt, {}).items() if v is not None}
+
+
 def run_fuse(args: argparse.Namespace) -> int:
     from ..body.builtin import resolve_model
     from ..body.model import load_body_model
@@ -35,13 +87,16 @@ def run_fuse(args: argparse.Namespace) -> int:
         raise FusionError("the output exists; pass --overwrite to replace it", path=out, field="--out")
     progress = StageProgress(total=5, desc="fuse", quiet=args.quiet)
     try:
-        body = read_body(args.body, person_id=args.person)
+        size, size_source = footage_size(args)
+        flag = "--image-size" if getattr(args, "image_size", None) is not None else "--footage"
+        gender = args.gender or "neutral"
+        model = load_body_model(resolve_model(args.model, gender), gender)  # before the body: world readers need J0
+        body = with_image_size(read_body(args.body, person_id=args.person, **world_read_options(args, model, size)),
+                               size, size_source, flag)
         progress.step("body read")
         face = read_face(args.face, bbox=args.face_bbox) if args.face else None
-        hands = read_hands(args.hands) if args.hands else None
+        hands = with_image_size(read_hands(args.hands) if args.hands else None, size, size_source, flag)
         progress.step("experts read")
-        gender = args.gender or "neutral"
-        model = load_body_model(resolve_model(args.model, gender), gender)
         expression, expression_line = fuse_expression_options(args, model)
         progress.step("model loaded")
         result = fuse(body, face, hands, model, _options(args, expression))
@@ -62,6 +117,16 @@ def run_fuse(args: argparse.Namespace) -> int:
     print(f"  hands: {args.hands or '(none: the body estimate is kept)'}")
     print(f"  model: {model.path} ({model.variant}, {model.gender})")
     print(f"  valid frames: {int(seq.valid.sum())}/{seq.num_frames}")
+    if image_size_known(seq):
+        size_from = json.loads(seq.provenance).get("image_size_source", "body")
+        given = ((body.source or {}).get("image_size") if size_from == "body" else
+                 (hands.source or {}).get("image_size") if size_from == "hands" and hands is not None else None)
+        how = given.get("from") if isinstance(given, dict) else given
+        print(f"  image size: {seq.image_size[0]:g} x {seq.image_size[1]:g} (from the {size_from}"
+              f"{f': {how}' if how else ''})")
+    else:
+        print(f"  image size: UNKNOWN ({size_source}); the file holds a placeholder "
+              f"{seq.image_size[0]:g} x {seq.image_size[1]:g} flagged unknown: give --footage or --image-size")
     if expression_line:
         print(f"  {expression_line}")
     for key, value in result.report.items():

@@ -4,7 +4,9 @@ Stages (each vectorised over frames; loops run over joints or sides only):
 
 1. timeline   body rows placed on a frame-id timeline (gaps filled and marked invalid); body hands made flat-relative;
               invalid frames filled by slerp / linear interpolation between valid neighbours.
-2. shape      one ``betas`` for the sequence (robust mean over valid frames).
+2. shape      one ``betas`` for the sequence (robust mean over valid frames) where the estimate's betas live in the
+              model's shape space (SMPL-X's own files); on a built-in model the model's mean body, the estimate's
+              betas recorded (:mod:`core.body.shape_space`; ``fit-camera --keypoints2d`` fits the model's own).
 3. hands      body wrists projected into the image; detections assigned per side by label and proximity, mislabeled
               ones swapped and reported; left hands mirrored back; camera-frame wrists made local to the elbow;
               optional robust Kabsch refinement of the wrist on the keypoints; per-frame weights; slerp blend.
@@ -28,11 +30,11 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..body import chains
+from ..body import chains, shape_space
 from ..body.model import BodyModel
 from ..body.skeleton import JOINT_INDEX, LEFT_HAND, NUM_JOINTS, RIGHT_HAND, SMPLX_EXTRA_VERTEX_IDS
 from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
-from ..contracts.fused_file import PART_WEIGHTS_KEY, SCHEMA, FusedSequence
+from ..contracts.fused_file import IMAGE_SIZE_KNOWN_KEY, PART_WEIGHTS_KEY, SCHEMA, FusedSequence
 from ..errors import FusionError
 from ..progress import ProgressFn
 from . import confidence, temporal
@@ -79,6 +81,10 @@ class FusionOptions:
         flame_vertex_ids: (5023,) ``SMPL-X__FLAME_vertex_ids.npy``, for least squares.
         expression_tikhonov: ridge weight for least squares.
         betas_method: ``"huber"``, ``"median"`` or ``"mean"``.
+        estimator_betas: ``"auto"``: the estimate's betas are used only where they live in the output model's shape
+            space (:mod:`core.body.shape_space`: SMPL-X's own files), else the model's mean body (zeros) is written,
+            for ``fit-camera --keypoints2d`` to fit (:mod:`core.camera.shape_fit`); ``"apply"``: used on any model
+            (an estimate made with this very model, e.g. a synthetic one); ``"zero"``: never.
         fps: frame rate; None takes ``body.source["fps"]``, else 30 (reported).
         fill_frame_gaps: output every frame id from the body's first to its last (missing ones invalid, interpolated).
         min_hand_box_px, full_hand_box_px: hand box sizes weighted 0 and 1.
@@ -117,6 +123,7 @@ class FusionOptions:
     expression_tikhonov: float = 0.0
     expression_mapper: Optional[Any] = None
     betas_method: str = "huber"
+    estimator_betas: str = "auto"
     fps: Optional[float] = None
     fill_frame_gaps: bool = True
     min_hand_box_px: float = 16.0
@@ -243,7 +250,7 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
 
     track = _timeline(body, model, opts, notes)
     clock.done("timeline")
-    shape = _shape(track, model, opts, notes)
+    shape = _shape(track, model, opts, notes, body.model_variant)
     clock.done("shape")
     chain = _body_chain(track, shape)
     hands_fused = _fuse_hands(hands, track, shape, chain, opts, notes)
@@ -257,6 +264,7 @@ def fuse(body: BodyEstimate, face: Optional[FaceEstimate], hands: Optional[HandD
                                smoothing)
     clock.done("assemble")
     report = _report(track, weights, part_conf, hands_fused, face_fused, smoothing, clock.timings)
+    report["shape"] = {k: v for k, v in shape.record.items() if k != "estimator_betas"}
     return FusionResult(sequence=seq, report=report, weights=weights, frame_ids=track.frame_ids)
 
 
@@ -294,6 +302,7 @@ class _Track:
         expression: (T, E) the model's expression coefficients.
         betas_rows: (T_b, B) the body's per-row betas.
         filled: number of output frames without a valid body row.
+        hands_predicted: False where the body estimator predicts no hands (its hands are replaced by an expert).
     """
 
     body_src: str
@@ -307,6 +316,7 @@ class _Track:
     expression: np.ndarray
     betas_rows: np.ndarray
     filled: int
+    hands_predicted: bool = True
 
     @property
     def num_frames(self) -> int:
@@ -324,6 +334,7 @@ class _Shape:
     betas: np.ndarray
     rest_vertices: np.ndarray
     rest_joints: np.ndarray
+    record: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -452,17 +463,24 @@ def _timeline(body: BodyEstimate, model: BodyModel, opts: FusionOptions, notes: 
         expression = temporal.fill_gaps_linear(expression, valid)
         notes.append(f"timeline: {filled} missing / invalid body frames filled (slerp, linear), valid=False")
     return _Track(body_src=body_src, frame_ids=frame_ids, rows=rows, body_valid=body_valid, valid=valid, quat=quat,
-                  transl=transl, camera_K=k_all, expression=expression, betas_rows=betas_b, filled=filled)
+                  transl=transl, camera_K=k_all, expression=expression, betas_rows=betas_b, filled=filled,
+                  hands_predicted=bool(getattr(body, "hands_predicted", True)))
 
 
-def _shape(track: _Track, model: BodyModel, opts: FusionOptions, notes: list[str]) -> _Shape:
-    """Stage 2: one ``betas`` (B,) for the sequence, a robust mean of the (T_b, B) rows over the valid ones, and the
-    rest vertices (V, 3) and joints (55, 3) of that shape."""
-    betas = temporal.robust_betas(track.betas_rows, track.body_valid, method=opts.betas_method)
-    notes.append(f"betas: one shape per sequence, {opts.betas_method} over {int(track.body_valid.sum())} valid frames")
+def _shape(track: _Track, model: BodyModel, opts: FusionOptions, notes: list[str],
+           estimate_variant: str = "smplx-v1.1") -> _Shape:
+    """Stage 2: one ``betas`` (B,) for the sequence, a robust mean of the (T_b, B) rows over the valid ones where
+    they live in the model's shape space (else the model's mean body, zeros: ``FusionOptions.estimator_betas``), and
+    the rest vertices (V, 3) and joints (55, 3) of that shape; ``record`` says which and why (provenance ``shape``)."""
+    estimate = temporal.robust_betas(track.betas_rows, track.body_valid, method=opts.betas_method)
+    applied, record = shape_space.choose_betas(opts.estimator_betas, estimate_variant, model)
+    record["estimator_betas"] = [round(float(b), 6) for b in estimate]
+    betas = estimate if applied else np.zeros(model.num_betas)
+    notes.append(f"betas: one shape per sequence, {opts.betas_method} over {int(track.body_valid.sum())} valid frames"
+                 + ("" if applied else f"; not applied: {record['reason']}"))
     rest_vertices = model.shaped_vertices(betas)
-    rest_joints = np.einsum("jv,vc->jc", model.joint_regressor, rest_vertices)
-    return _Shape(betas=betas, rest_vertices=rest_vertices, rest_joints=rest_joints)
+    rest_joints = model.joint_regressor @ rest_vertices  # (55, V) @ (V, 3): BLAS, ~5x an unoptimised einsum
+    return _Shape(betas=betas, rest_vertices=rest_vertices, rest_joints=rest_joints, record=record)
 
 
 def _body_chain(track: _Track, shape: _Shape) -> _Chain:
@@ -574,10 +592,16 @@ def _fuse_hands(hands: Optional[HandDetections], track: _Track, shape: _Shape, c
             q_global[avail] = temporal.matrix_to_quaternion(g_cam)
             q_full = np.zeros(t)
             q_full[avail] = quality
-            q_full *= confidence.temporal_consistency_weight(q_global, avail, opts.spike_threshold_rad)
-            w = confidence.expert_weight(avail, q_full, opts.ramp_frames, ramp=opts.confidence_blend)
+            if opts.confidence_blend:  # off: the expert as it is wherever present (no spike or quality weights)
+                q_full *= confidence.temporal_consistency_weight(q_global, avail, opts.spike_threshold_rad)
+            w = confidence.expert_weight(avail, q_full if opts.confidence_blend else None, opts.ramp_frames,
+                                         ramp=opts.confidence_blend)
             quat[:, wrist_j] = confidence.blend_quaternions(quat[:, wrist_j], q_wrist, w)
-            quat[:, _HAND_SLICES[side]] = confidence.blend_quaternions(quat[:, _HAND_SLICES[side]], q_fingers, w)
+            # a body without predicted hands (GVHMR's mean hand, SMPL's none) holds no finger evidence: where the
+            # expert sees the hand its fingers replace the body's outright (ramps only towards unseen frames)
+            w_fingers = w if track.hands_predicted else np.where(avail & (q_full > 0), 1.0, w)
+            quat[:, _HAND_SLICES[side]] = confidence.blend_quaternions(quat[:, _HAND_SLICES[side]], q_fingers,
+                                                                       w_fingers)
             weights[f"{name}_hand"] = w
             hand_report[f"{name}_used"] = int(avail.sum())
         if opts.refine_wrists:
@@ -630,8 +654,10 @@ def _fuse_face(face: Optional[FaceEstimate], track: _Track, chain: _Chain, model
         q_jaw_face[r] = temporal.axis_angle_to_quaternion(face_mod.emoca_jaw_to_smplx(f_jaw[f_ok]))
         quality = np.zeros(t)
         quality[r] = quality_rows
-        quality *= confidence.temporal_consistency_weight(q_jaw_face, avail, opts.spike_threshold_rad)
-        w = confidence.expert_weight(avail, quality, opts.ramp_frames, ramp=opts.confidence_blend)
+        if opts.confidence_blend:  # off: the expert as it is wherever present (no spike or quality weights)
+            quality *= confidence.temporal_consistency_weight(q_jaw_face, avail, opts.spike_threshold_rad)
+        w = confidence.expert_weight(avail, quality if opts.confidence_blend else None, opts.ramp_frames,
+                                     ramp=opts.confidence_blend)
         quat[:, _JAW] = confidence.blend_quaternions(quat[:, _JAW], q_jaw_face, w)
         expr_face = track.expression.copy()
         expr_face[r] = transfer.apply(f_expr[f_ok], f_jaw[f_ok])
@@ -710,17 +736,20 @@ def _assemble(track: _Track, shape: _Shape, chain: _Chain, weights: dict[str, np
     size_source = "body"
     if image_size is None and hands is not None and hands.image_size is not None:
         image_size, size_source = hands.image_size, "hands"
-    if image_size is None:
+    if image_size is None:  # no input says it: a placeholder consistent with K, flagged unknown (issue 20)
         k0 = k_all[int(np.argmax(valid))]
-        image_size, size_source = np.array([2.0 * k0[0, 2], 2.0 * k0[1, 2]]), "principal point x 2"
+        image_size, size_source = np.array([2.0 * k0[0, 2], 2.0 * k0[1, 2]]), "unknown"
+        notes.append("image size: no input gives it; image_size is a placeholder (the body camera's principal point "
+                     "x 2), flagged unknown; give the footage (fuse --footage / --image-size, or fit-camera --footage)")
     image_size = np.asarray(image_size, dtype=np.float64).reshape(2)
+    world_extras = _world_extras(track, body, notes)  # before the provenance: its note belongs there
 
     provenance = {
         "producer": "core.fusion.pipeline.fuse", "schema": SCHEMA,
         "inputs": {"body": body.source or {}, "face": (face.source or {}) if face is not None else None,
                    "hands": (hands.source or {}) if hands is not None else None, "model": model.path},
         "model": {"variant": model.variant, "gender": model.gender, "num_expression": model.num_expression},
-        "body_variant": body.model_variant,
+        "body_variant": body.model_variant, "shape": shape.record,
         "frames": {"first": int(frame_ids[0]), "last": int(frame_ids[-1]), "count": t, "filled": track.filled},
         "conventions": notes,
         "expression_transfer": None if transfer is None else {"route": transfer.route, "note": transfer.note},
@@ -744,7 +773,37 @@ def _assemble(track: _Track, shape: _Shape, chain: _Chain, weights: dict[str, np
     )
     if body.person_id is not None:
         seq.extras["track_id"] = np.array(int(body.person_id))
+    seq.extras.update(world_extras)
+    if size_source == "unknown":
+        seq.extras[IMAGE_SIZE_KNOWN_KEY] = np.array(False)
     return seq, part_conf
+
+
+def _world_extras(track: _Track, body: BodyEstimate, notes: list[str]) -> dict[str, np.ndarray]:
+    """Schema 1.1: the body's per-row ``world_from_camera`` (T_b, 4, 4) on the T output frames (frames without a
+    valid body row take the nearest valid row's camera) and ``world_up`` (3,); empty for camera-only bodies."""
+    world_rows = getattr(body, "world_from_camera", None)
+    if world_rows is None:
+        return {}
+    world_rows = np.asarray(world_rows, dtype=np.float64).reshape(track.num_rows, 4, 4)
+    ok = track.body_valid & np.isfinite(world_rows).all(axis=(1, 2))
+    if not ok.any():
+        return {}
+    world = np.broadcast_to(np.eye(4), (track.num_frames, 4, 4)).copy()
+    have = np.zeros(track.num_frames, dtype=bool)
+    world[track.rows[ok]] = world_rows[ok]
+    have[track.rows[ok]] = True
+    idx = np.flatnonzero(have)
+    nearest = idx[np.clip(np.searchsorted(idx, np.arange(track.num_frames)), 0, idx.size - 1)]
+    prev = idx[np.clip(np.searchsorted(idx, np.arange(track.num_frames)) - 1, 0, idx.size - 1)]
+    pick = np.where(np.abs(np.arange(track.num_frames) - prev) <= np.abs(nearest - np.arange(track.num_frames)),
+                    prev, nearest)
+    world[~have] = world[pick[~have]]
+    up = getattr(body, "world_up", None)
+    up = np.array([0.0, 1.0, 0.0]) if up is None else np.asarray(up, dtype=np.float64).reshape(3)
+    notes.append("world (schema 1.1): the body's world_from_camera carried per frame (fusion stays in the camera "
+                 "frame; a camera-frame point x is R x + p in the world), gaps take the nearest frame's camera")
+    return {"world_from_camera": world, "world_up": up / np.linalg.norm(up)}
 
 
 def _report(track: _Track, weights: dict[str, np.ndarray], part_conf: np.ndarray, hands_fused: _HandsFused,

@@ -7,6 +7,8 @@ The same step runs inside ``python -m core fuse ... --ground auto|always|never``
 The written take carries the extras ``ground_plane`` (4,) (n, d) with n . x + d = 0 in the camera frame, n up,
 and ``foot_contact`` (T, 2) bool (left, right: the contacts that were locked), and a ``grounding`` entry in its
 provenance. An estimator's contact scores are read from the optional ``contact_scores`` extra, (T, 2) in [0, 1].
+A world-grounded take (schema 1.1, ``world_from_camera``) is grounded in its world with the known up axis instead
+(``core.world.ground``): the floor is written as ``world_ground_plane`` (world frame), not ``ground_plane``.
 Exit codes as for every command: 0 ok, 2 bad input (one line naming the file and field), 1 internal error.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..body.model import BodyModel
-from ..contracts.fused_file import FusedSequence
+from ..contracts.fused_file import WORLD_FROM_CAMERA_KEY, FusedSequence
 from ..errors import FusionError
 from .pipeline import MODES, GroundingResult, ground_sequence, summary_lines
 
@@ -25,6 +27,12 @@ def ground_fused(seq: FusedSequence, model: BodyModel, mode: str) -> tuple[Fused
     """Ground ``seq`` in ``mode`` (see :func:`core.grounding.pipeline.ground_sequence`): (new take, summary)."""
     if mode not in MODES:
         raise FusionError(f"expected one of {', '.join(MODES)}, found {mode!r}", field="--ground")
+    if WORLD_FROM_CAMERA_KEY in seq.extras:  # a moving camera: ground in the world with its known up axis
+        from ..world.ground import ground_world_take
+
+        grounded = ground_world_take(seq, model, mode)
+        return grounded.sequence, summary_lines(grounded.world_result) + [
+            "  in the world frame (world_from_camera) on a level floor normal to world_up; floor: world_ground_plane"]
     result: GroundingResult = ground_sequence(seq, model, mode)
     return result.sequence, summary_lines(result)
 
@@ -46,16 +54,16 @@ def run_ground(args: argparse.Namespace) -> int:
         model = load_body_model(resolve_model(args.model, seq.gender), seq.gender)
         progress.step("read")
         try:
-            result = ground_sequence(seq, model, args.mode)
+            grounded, lines = ground_fused(seq, model, args.mode)
         except ValueError as exc:  # e.g. a ground_plane extra with a zero normal slipped through
             raise FusionError(str(exc), path=args.fused, field="ground_plane") from None
         progress.step("grounded")
-        write_fused(out, result.sequence)
+        write_fused(out, grounded)
         progress.step("written")
     finally:
         progress.close()
     print(f"grounded {seq.num_frames} frames -> {out}")
-    for line in summary_lines(result):
+    for line in lines:
         print(line)
     return 0
 

@@ -30,6 +30,7 @@ a sloping floor), so the grounded feet sit on the estimate's floor, which is off
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
@@ -42,6 +43,7 @@ from ..contracts.fused_file import FusedSequence
 from .contacts import ContactDetection, ContactParams, dangling_feet, detect_contacts
 from .foot_lock import LockParams, LockResult, frame_mask, lock_feet
 from .foot_points import ANKLE, HIP, KNEE, body_forward_direction, body_up_direction, foot_points
+from .known_up import height_drift, level_plane, unit_up
 from .plane import GroundPlane, fit_ground_plane
 from .plane_prior import fit_plane_with_prior, lean_prior_precision
 from .stance_points import StanceParams, StancePoints, stance_points
@@ -101,12 +103,15 @@ class GroundEstimate:
         plane_source: ``fitted``, ``file`` (the ``ground_plane`` extra), ``given``, ``lowest`` (mode ``always``
             without contacts: the feet's usual lowest level) or ``none``.
         stance: the footprints the fitted plane went through (None unless ``plane_source`` is ``fitted``).
+        height_drift: (T,) metres the estimate drifted above the level floor along the known up axis
+            (:mod:`core.grounding.known_up`); None unless the up axis was given and the floor fitted.
     """
 
     plane: Optional[GroundPlane]
     detection: Optional[ContactDetection]
     plane_source: str
     stance: Optional[StancePoints] = None
+    height_drift: Optional[np.ndarray] = None
 
     @property
     def contact(self) -> np.ndarray:
@@ -140,6 +145,10 @@ class GroundingResult:
             return out
         plane = self.estimate.plane
         out["plane_source"] = self.estimate.plane_source
+        if self.estimate.height_drift is not None:
+            drift = self.estimate.height_drift * 1000.0
+            out["up_axis"] = "known"
+            out["height_drift_mm"] = {"min": round(float(drift.min()), 2), "max": round(float(drift.max()), 2)}
         out["ground_plane"] = None if plane is None else [round(float(v), 6) for v in plane.as_array()]
         if self.estimate.stance is not None:
             out["footprints"] = int(self.estimate.stance.points.shape[0])
@@ -197,6 +206,12 @@ def _lowest_level(points: np.ndarray, up: np.ndarray, percentile: float) -> Grou
     return GroundPlane(normal=up, offset=-float(np.percentile(lowest, percentile)) if lowest.size else 0.0)
 
 
+def _contact_rows(points: np.ndarray, plane: GroundPlane, band_m: float = 0.02) -> np.ndarray:
+    """(T, 2) bool: feet whose lowest point is within ``band_m`` of ``plane`` (the first plane's inliers)."""
+    height = plane.signed_distance(points).min(axis=2)  # (T, 2)
+    return np.abs(height) <= band_m
+
+
 def below_fraction(points: np.ndarray, plane: GroundPlane, depth_m: float) -> float:
     """Share of the frames whose lowest foot point (of ``points``, (T, 2, 3, 3)) is ``depth_m`` or more below
     ``plane``."""
@@ -231,7 +246,8 @@ def _initial_plane(points: np.ndarray, up: np.ndarray, fps: float, params: Groun
 def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
                     contact_scores: Optional[np.ndarray] = None, plane: Optional[GroundPlane] = None,
                     params: GroundingParams = GroundingParams(),
-                    foot_points_cam: Optional[np.ndarray] = None) -> GroundEstimate:
+                    foot_points_cam: Optional[np.ndarray] = None,
+                    known_up: Optional[np.ndarray] = None) -> GroundEstimate:
     """The ground plane and the feet's contacts, without changing anything.
 
     Args:
@@ -242,6 +258,9 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
             extra of ``seq``.
         plane: a known ground; defaults to the ``ground_plane`` extra of ``seq``; else fitted.
         foot_points_cam: (T, 2, 3, 3) when already computed.
+        known_up: (3,) gravity's up axis in the take's frame when an estimator gives it: the floor is then level
+            (normal = this axis, only its height fitted) and the footprints' slow height change is returned as
+            ``height_drift`` (:mod:`core.grounding.known_up`). None: the floor's tilt is fitted too.
     Returns:
         :class:`GroundEstimate`.
     """
@@ -251,7 +270,7 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
     pts = foot_points(seq, model, skel) if foot_points_cam is None else foot_points_cam
     scores = contact_scores if contact_scores is not None else contact_scores_from_extras(seq)
     fps = float(seq.fps)
-    up = body_up_direction(skel)
+    up = body_up_direction(skel) if known_up is None else unit_up(known_up)
     legs = np.stack([skel.joints[:, HIP], skel.joints[:, KNEE], skel.joints[:, ANKLE]], axis=2)  # (T, 2, 3, 3)
     dangling = dangling_feet(legs, skel.local_rot[:, ANKLE], skel.global_rot[:, ANKLE], up, params.contact)
     final_rule = dangling if mode == "auto" else None  # mode always locks every low, slow foot
@@ -266,6 +285,8 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
     prior = lean_prior_precision(up, body_forward_direction(skel), params.prior_sagittal_deg,
                                  params.prior_frontal_deg)
     found = _initial_plane(pts, up, fps, params, dangling)
+    if found is not None and known_up is not None:  # level: keep the first plane's height, not its tilt
+        found = level_plane(pts[_contact_rows(pts, found)].reshape(-1, 3), up) or found
     if not _is_floor(pts, found, params):
         found = None
     provisional = found if found is not None else _lowest_level(pts, up, params.lowest_percentile)
@@ -276,7 +297,8 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
             break
         prints = stance_points(pts, detection.contact, found, fps, params.stance)
         fitted = fit_plane_with_prior(prints.points, up, prior, initial=found,
-                                      scale_floor_m=params.footprint_sigma_m)
+                                      scale_floor_m=params.footprint_sigma_m) if known_up is None else \
+            level_plane(prints.points, up)
         if fitted is None:
             break
         found, stance = fitted, prints
@@ -284,7 +306,13 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
     if _is_floor(pts, found, params) and detection.contact.any(axis=1).sum() >= params.min_plane_frames:
         if mode == "always":
             detection = detect_contacts(pts, found, fps, mode, params.contact, scores)
-        return GroundEstimate(found, detection, "fitted", stance)
+        drift = None
+        if known_up is not None and stance is not None:
+            drift = height_drift(stance, found, pts.shape[0], fps)
+            level = pts - drift[:, None, None, None] * up  # the feet with the drift taken out
+            detection = detect_contacts(level, found, fps, mode, params.contact, scores,
+                                        dangling if mode == "auto" else None)
+        return GroundEstimate(found, detection, "fitted", stance, drift)
     if mode == "always":
         lowest = _lowest_level(pts, up, params.lowest_percentile)
         return GroundEstimate(lowest, detect_contacts(pts, lowest, fps, mode, params.contact, scores), "lowest")
@@ -294,7 +322,8 @@ def estimate_ground(seq: FusedSequence, model: BodyModel, mode: str = "auto",
 def ground_sequence(seq: FusedSequence, model: BodyModel, mode: str = "auto",
                     contact_scores: Optional[np.ndarray] = None, plane: Optional[GroundPlane] = None,
                     frames: Optional[Union[np.ndarray, Sequence[int], slice]] = None,
-                    params: GroundingParams = GroundingParams()) -> GroundingResult:
+                    params: GroundingParams = GroundingParams(),
+                    known_up: Optional[np.ndarray] = None) -> GroundingResult:
     """Detect contacts, find the ground, lock the feet, keep them out of the floor.
 
     Args:
@@ -305,6 +334,9 @@ def ground_sequence(seq: FusedSequence, model: BodyModel, mode: str = "auto",
         plane: a known ground (else the file's ``ground_plane`` extra, else fitted).
         frames: rows that may change (None: all); see :func:`core.grounding.foot_lock.lock_feet`.
         params: :class:`GroundingParams`.
+        known_up: (3,) gravity's up axis in the take's frame, when an estimator gives it: a level floor, and the
+            estimate's slow height drift along it taken out of ``transl`` before the feet are locked (see
+            :func:`estimate_ground`).
     Returns:
         :class:`GroundingResult`. The new take carries the extras ``ground_plane`` (4,) and ``foot_contact``
         (T, 2) bool, and a ``grounding`` entry in its provenance.
@@ -314,9 +346,13 @@ def ground_sequence(seq: FusedSequence, model: BodyModel, mode: str = "auto",
     t = seq.num_frames
     if mode == "never":
         return GroundingResult(seq, mode, None, None, np.zeros((t, 2), dtype=bool))
-    estimate = estimate_ground(seq, model, mode, contact_scores, plane, params)
+    estimate = estimate_ground(seq, model, mode, contact_scores, plane, params, known_up=known_up)
     if estimate.plane is None:
         return GroundingResult(seq, mode, estimate, None, np.zeros((t, 2), dtype=bool))
+    if estimate.height_drift is not None:
+        seq = copy.copy(seq)
+        drift = estimate.height_drift * frame_mask(frames, t)  # only rows that may change
+        seq.transl = seq.transl - drift[:, None] * estimate.plane.normal[None]
     contact = estimate.detection.contact & frame_mask(frames, t)[:, None]
     lock = lock_feet(seq, model, contact, estimate.plane, frames, params.lock)
     out = lock.sequence

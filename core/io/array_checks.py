@@ -6,6 +6,7 @@ frame (``frame_ids[row]``, never a bare row index). Non-finite rows can instead 
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -58,6 +59,8 @@ def require(data: Mapping[str, Any], keys: Union[str, Sequence[str]], path: Path
 
 def as_float_array(value: Any, path: PathLike, field: str, frame: Optional[int] = None) -> np.ndarray:
     """``value`` as a float64 array, or an error saying what it was."""
+    if type(value) is np.ndarray and value.dtype.kind in "fiub":  # plain numbers: the common case
+        return value.astype(np.float64, copy=False)
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor that slipped into a pickle
         raise EstimatorInputError("holds a torch tensor; save numpy arrays (tensor.detach().cpu().numpy())",
                                   path=path, field=field, frame=frame)
@@ -112,11 +115,14 @@ def per_frame(value: Any, n_rows: int, shape: Sequence[int], path: PathLike, fie
     """
     arr = as_float_array(value, path, field)
     shape = tuple(shape)
-    size = int(np.prod(shape)) if shape else 1
+    wanted = (n_rows,) + shape
+    if arr.shape == wanted:  # the common case, answered without the checks below
+        return arr
+    size = math.prod(shape)
     if arr.ndim >= 1 and arr.shape[0] == n_rows and arr.size == n_rows * size:
         trailing = tuple(d for d in arr.shape[1:] if d != 1)
         if arr.ndim <= 2 or trailing == tuple(d for d in shape if d != 1):
-            return arr.reshape((n_rows,) + shape)
+            return arr.reshape(wanted)
     squeezed = tuple(d for d in arr.shape if d != 1) == tuple(d for d in shape if d != 1)
     if (n_rows == 1 or broadcast) and arr.size == size and (arr.ndim <= 1 or squeezed):
         return np.broadcast_to(arr.reshape(shape), (n_rows,) + shape).copy()

@@ -329,8 +329,8 @@ def read_emoca_faces(path: PathLike, *, bbox: Any = None, nonfinite: str = "rais
     path = Path(path)
     got, kind, warnings = _collect(path, nonfinite)
     per_file = kind != "codes dict"
-    files_of_blocks = [got.files[sum(len(f) for f in got.frames[:i])] if per_file else path
-                       for i in range(len(got.blocks))]
+    first_rows = np.cumsum([0] + [len(f) for f in got.frames[:-1]]) if got.frames else []  # each block's first row
+    files_of_blocks = [got.files[int(r)] if per_file else path for r in first_rows]
     frames = np.concatenate(got.frames).astype(np.int64)
     pose = stack_rows([b["pose"] for b in got.blocks], "posecode", files_of_blocks)
     expression = stack_rows([b["expression"] for b in got.blocks], "expcode", files_of_blocks)

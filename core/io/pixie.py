@@ -124,7 +124,8 @@ def read_pixie(path: PathLike, *, crop_scale: float = DEFAULT_CROP_SCALE, crop_f
     Args:
         crop_scale: PIXIE's body crop side over the detector box's longer side (``TestData(scale=1.1)``).
         crop_focal: virtual focal length in pixels of the 224 crop, for the perspective camera.
-        image_size: (W, H), which PIXIE does not save.
+        image_size: (W, H) of the photo / footage, which PIXIE does not save; None leaves it unknown (the crop box
+            never stands in for it).
         nonfinite: ``"raise"`` or ``"invalidate"`` for NaN / Inf values.
     """
     check_policy(nonfinite)
@@ -202,6 +203,9 @@ def read_pixie(path: PathLike, *, crop_scale: float = DEFAULT_CROP_SCALE, crop_f
                    "K": "f = crop_focal/224 * S, principal point = box centre, S = int(max(w, h) * crop_scale)",
                    "transl": "[tx, ty, 2 f / (s S)]"},
         "defaults": {"leye_pose": "zeros", "reye_pose": "zeros"},
+        "image_size": ({"value": [float(v) for v in np.asarray(image_size, dtype=np.float64).reshape(2)],
+                        "from": "the caller"} if image_size is not None else
+                       "unknown: PIXIE saves no image size (give the footage: fuse --footage / --image-size)"),
         "warnings": warnings,
     }
     return body_from_rows(fields, frames, where=path, hand_pose_relative_to="flat", model_variant="smplx-2020",

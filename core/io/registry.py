@@ -12,8 +12,12 @@ from ..contracts.estimates import BodyEstimate, FaceEstimate, HandDetections
 from .amass import read_amass
 from .array_checks import key_list
 from .emoca import is_codes_folder, read_emoca, read_emoca_faces
+from .expose import PARAMS_SUFFIX as EXPOSE_SUFFIX
+from .expose import SIGNATURE as EXPOSE_SIGNATURE
+from .expose import is_expose_file, read_expose
 from .input_errors import EstimatorInputError
 from .loaders import ARRAY_SUFFIXES, load_any
+from .phalp import is_phalp_file, read_phalp, read_phalp_people
 from .pixie import PARAM_SUFFIX, read_pixie
 from .smplerx import (
     SMPLERX_SIGNATURE,
@@ -24,6 +28,7 @@ from .smplerx import (
     read_smplestx_people,
 )
 from .wilor import is_wilor_mapping, read_wilor
+from .world.detect import WORLD_FORMAT_HINTS, WORLD_FORMATS, read_world_bodies, read_world_body, world_format
 
 PathLike = Union[str, Path]
 
@@ -38,12 +43,17 @@ FORMATS: dict[str, str] = {
              "<name>/<name>_param.pkl",
     "amass": "AMASS-style npz: poses (T,165 or 156), trans, betas, gender, mocap_frame_rate; or split keys "
              "root_orient, pose_body, pose_jaw, pose_eye, pose_hand",
+    "expose": "ExPose demo.py --save-params output: <image>_params.npz (rotation matrices, betas, expression, "
+              "transl, center, focal_length_in_px, joints, proj_joints), or a folder of <image>/<image>_params.npz",
+    "phalp": "4D-Humans / PHALP tracking results: the joblib .pkl keyed by frame path, per frame parallel lists "
+             "tid, bbox, smpl (SMPL rotation matrices), camera, tracked_time",
     "emoca": "EMOCA save_codes folders (shape.npy, exp.npy, pose.npy, ...) or a codes dict (shapecode, expcode, "
              "posecode, cam) as npz/pkl, batched or one file per frame",
     "wilor": "WiLoR / HaMeR dumps (pred_mano_params {global_orient, hand_pose, betas}, pred_cam, is_right, "
              "box_center, box_size) as npz/pkl, per frame, per crop or batched",
 }
-BODY_FORMATS = ("smpler-x", "smplest-x", "pixie", "amass")
+FORMATS.update(WORLD_FORMATS)  # world-grounded bodies with a camera trajectory (core/io/world)
+BODY_FORMATS = ("smpler-x", "smplest-x", "pixie", "amass", "expose", "phalp") + tuple(WORLD_FORMATS)
 FACE_FORMATS = ("emoca",)
 HAND_FORMATS = ("wilor",)
 
@@ -54,8 +64,11 @@ FORMAT_HINTS: dict[str, str] = {
     "smplest-x": "smplx_root_pose, smplx_body_pose, ...",
     "pixie": "<name>_param.pkl",
     "amass": "poses + trans, or root_orient + pose_body",
+    "expose": "<image>_params.npz with focal_length_in_px + proj_joints",
+    "phalp": "results/<video>.pkl with tid + smpl per frame",
     "emoca": "save_codes folders or expcode + posecode",
     "wilor": "pred_mano_params + pred_cam",
+    **WORLD_FORMAT_HINTS,
 }
 
 
@@ -76,6 +89,8 @@ def format_of_mapping(data: Mapping[str, Any]) -> Optional[str]:
         return "emoca"
     if is_wilor_mapping(data):
         return "wilor"
+    if set(EXPOSE_SIGNATURE) <= keys:  # before smpler-x: ExPose's files hold SMPLer-X's keys too
+        return "expose"
     if set(SMPLERX_SIGNATURE) <= keys:
         return "smpler-x"
     return None
@@ -95,10 +110,17 @@ def detect_format(path: PathLike) -> str:
     path = Path(path)
     if not path.exists():
         raise EstimatorInputError("file or folder not found", path=path)
+    world = world_format(path)  # GVHMR .pt, WHAM / PromptHMR joblib, TRAM folders
+    if world is not None:
+        return world
     if path.is_file():
         if path.suffix.lower() not in ARRAY_SUFFIXES or path.suffix.lower() == ".json":
             raise EstimatorInputError(f"not an estimator output file (expected .npz or .pkl). Supported formats: "
                                       f"{_format_list()}", path=path)
+        if path.suffix.lower() == ".pkl" and is_phalp_file(path):  # joblib: not a plain pickle
+            return "phalp"
+        if path.suffix.lower() == ".npz" and is_expose_file(path):  # by member names: its object arrays stay shut
+            return "expose"
         fmt, keys = _keys_of(path)
         if fmt is None:
             raise EstimatorInputError(f"matches no supported format (keys: {', '.join(keys) or 'none'}). "
@@ -110,6 +132,8 @@ def detect_format(path: PathLike) -> str:
         return "smpler-x"
     if any(path.glob(f"*{PARAM_SUFFIX}.pkl")) or any(path.glob(f"*/*{PARAM_SUFFIX}.pkl")):
         return "pixie"
+    if any(path.glob(f"*{EXPOSE_SUFFIX}.npz")) or any(path.glob(f"*/*{EXPOSE_SUFFIX}.npz")):
+        return "expose"
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".npz", ".pkl"))
     if not files:
         raise EstimatorInputError(f"no estimator output in this folder. Supported formats: {_format_list()}",
@@ -140,6 +164,12 @@ def read_bodies(path: PathLike, **options: Any) -> list[BodyEstimate]:
         return [read_pixie(path, **options)]
     if fmt == "amass":
         return [read_amass(path, **options)]
+    if fmt == "expose":
+        return [read_expose(path, **options)]
+    if fmt == "phalp":
+        return read_phalp_people(path, **options)
+    if fmt in WORLD_FORMATS:
+        return read_world_bodies(path, fmt, **options)
     raise _wrong_kind(path, fmt, "body")
 
 
@@ -151,11 +181,16 @@ def read_body(path: PathLike, *, person_id: Optional[int] = None, **options: Any
         return read_smplerx(path, person_id=person_id, **options)
     if fmt == "smplest-x":
         return read_smplestx(path, person_id=person_id, **options)
-    if fmt in ("pixie", "amass"):
+    if fmt == "phalp":
+        return read_phalp(path, person_id=person_id, **options)
+    if fmt in WORLD_FORMATS:
+        return read_world_body(path, fmt, person_id=person_id, **options)
+    if fmt in ("pixie", "amass", "expose"):
         if person_id not in (None, 0):
             raise EstimatorInputError(f"a {fmt} output holds one person; person_id={person_id} does not exist",
                                       path=path, field="person_id")
-        return read_pixie(path, **options) if fmt == "pixie" else read_amass(path, **options)
+        reader = {"pixie": read_pixie, "amass": read_amass, "expose": read_expose}[fmt]
+        return reader(path, **options)
     raise _wrong_kind(path, fmt, "body")
 
 

@@ -9,6 +9,9 @@ SMPLer-X (caizhongang/SMPLer-X ``main/inference.py``), per frame and per detecte
 - ``<out>/meta/{frame:05}_{bbox_id}.json`` with ``focal`` [fx, fy], ``princpt`` [cx, cy] (full-image pixels),
   ``bbox`` [x, y, w, h] (the processed crop box), ``bbox_mmdet`` [x, y, w, h] (the detector's box), ``bbox_id``,
   ``img_path``;
+- the image size is read from the meta's ``img_size`` / ``image_size`` key when there is one, else from the header
+  of the image ``img_path`` names (as written, or beside the output folder); when neither is here it is unknown
+  (``None``, said in ``source["image_size"]``), never guessed from the crop boxes;
 - ``bbox_id`` is the detection's rank in that frame (largest box, or NMS order with ``--multi_person``), not a
   temporal track: it is kept as ``person_id`` and recorded as such.
 - The intrinsics in the meta file are ``focal = cfg.focal / cfg.input_body_shape[::-1] * bbox[2:]`` and
@@ -40,6 +43,7 @@ from typing import Any, Optional, Sequence, Union
 import numpy as np
 
 from ..contracts.estimates import BodyEstimate
+from ..fileio.image_header import image_size_from_header
 from .array_checks import (
     as_float_array,
     as_int_list,
@@ -223,7 +227,39 @@ def _score_rows(data: dict, n: int, path: Path) -> Optional[np.ndarray]:
     return per_frame(data[key], n, (), path, key, broadcast=True).reshape(n)
 
 
-def _image_size(data: dict, meta: Optional[dict], path: Path) -> Optional[np.ndarray]:
+def _image_path_size(meta: dict, meta_path: Optional[Path], cache: dict) -> tuple[Optional[np.ndarray], str]:
+    """The size of the image the meta file's ``img_path`` names, read from its header: ``(size, how)``; the path is
+    tried as written, then (as written, then by its name) in the output folder (the meta folder's parent), the folder
+    that holds it and the meta folder. ``(None, why)`` when no such image is here (the size is then unknown, never
+    guessed)."""
+    raw = meta.get("img_path")
+    if not isinstance(raw, str) or not raw:
+        return None, "no img_path"
+    written = Path(raw)
+    candidates = [written]
+    if meta_path is not None:  # the output folder, the folder that holds it, the meta folder
+        bases = (meta_path.parent.parent, meta_path.parent.parent.parent, meta_path.parent)
+        if not written.is_absolute():
+            candidates += [base / written for base in bases]
+        candidates += [base / written.name for base in bases]
+    for cand in candidates:
+        key = str(cand)
+        if key not in cache:
+            try:
+                size = image_size_from_header(cand) if cand.is_file() else None
+            except (OSError, ValueError):  # unreadable, a name too long, an embedded NUL ...
+                size = None
+            cache[key] = None if size is None else np.array([float(size[0]), float(size[1])])
+        if cache[key] is not None:
+            return cache[key], f"the header of img_path {cand}"
+    shown = raw if len(raw) <= 120 else raw[:117] + "..."
+    return None, f"img_path {shown!r} is not a readable PNG / JPEG here"
+
+
+def _image_size(data: dict, meta: Optional[dict], path: Path, meta_path: Optional[Path] = None,
+                cache: Optional[dict] = None) -> tuple[Optional[np.ndarray], str]:
+    """``(size (2,) W, H, how)`` from an explicit size key, else the image the meta's ``img_path`` names; ``(None,
+    why)`` when neither gives it."""
     for src in (meta or {}, data):
         key = find_key(src, ("img_size", "image_size", "img_shape"))
         if key is not None:
@@ -234,8 +270,10 @@ def _image_size(data: dict, meta: Optional[dict], path: Path) -> Optional[np.nda
             arr = arr.reshape(-1, 2)
             if not np.allclose(arr, arr[0]):
                 raise EstimatorInputError("the image size changes between rows", path=path, field=key)
-            return arr[0]
-    return None
+            return arr[0], f"the '{key}' key"
+    if meta is not None:
+        return _image_path_size(meta, meta_path, {} if cache is None else cache)
+    return None, "no meta file"
 
 
 def _list_files(path: Path, suffixes: Sequence[str]) -> list[Path]:
@@ -264,6 +302,7 @@ def _collect(path: Path, keymap: dict, fmt: str, nonfinite: str) -> tuple[_Rows,
         per_file = False
     info["meta_folder"] = str(meta_dir) if meta_dir else None
     cam_sources = set()
+    header_cache: dict = {}
     for f in files:
         data = load_mapping(f)
         frame_from_name, index_from_name = frame_and_index_from_name(f.name)
@@ -286,11 +325,15 @@ def _collect(path: Path, keymap: dict, fmt: str, nonfinite: str) -> tuple[_Rows,
         K, box, cam_src = _camera_rows(data, meta, n, f, meta_path, frames, nonfinite)
         cam_sources.add(cam_src)
         block["camera_K"] = K
-        size = _image_size(data, meta, f)
+        size, how = _image_size(data, meta, f, meta_path, header_cache)
         if size is not None:
             if image_size is not None and not np.allclose(size, image_size):
-                raise EstimatorInputError("the image size differs from the other files", path=f, field="img_size")
+                raise EstimatorInputError(f"the image size {size[0]:g} x {size[1]:g} ({how}) differs from the other "
+                                          f"files' {image_size[0]:g} x {image_size[1]:g}", path=f, field="img_size")
             image_size = size
+            info.setdefault("image_size_from", how)
+        else:
+            info.setdefault("image_size_missing", f"{f.name}: {how}")
         persons = _person_of(data, meta, n, index_from_name if n == 1 else None, f)
         rows.add(block, frames, persons, f, box, _score_rows(data, n, f))
     info["camera"] = sorted(cam_sources)
@@ -322,6 +365,9 @@ def _people(path: PathLike, keymap: dict, fmt: str, image_size: Optional[Sequenc
                                   "not a temporal track" if pid is not None else None),
             "defaults": ({"leye_pose": "zeros", "reye_pose": "zeros"} if fmt == "smplest-x" else {}),
             "warnings": list(info.get("warnings", [])),
+            "image_size": ({"value": [float(v) for v in size], "from": "the caller" if image_size is not None
+                            else info.get("image_size_from")} if size is not None else
+                           f"unknown: {info.get('image_size_missing', 'no meta file')} (give the footage)"),
         }
         out.append(body_from_rows(
             {k: v[idx] for k, v in fields.items()}, frames[idx], where=path,

@@ -366,13 +366,17 @@ def read_wilor(path: PathLike, *, image_size: Optional[Sequence[float]] = None,
     def take(arr: Optional[np.ndarray]) -> Optional[np.ndarray]:
         return None if arr is None else arr[keep][order]
 
-    size_out = None
-    if image_size is not None:
-        size_out = np.asarray(image_size, dtype=np.float64).reshape(2)
-    elif img is not None and len(img):
+    size_out, size_from = None, "unknown: the dumps have no img_size (give the footage)"
+    if img is not None and len(img):
         if not np.allclose(img, img[0]):
             raise EstimatorInputError("img_size differs between detections of one clip", path=path, field="img_size")
-        size_out = img[0].astype(np.float64)
+        size_out, size_from = img[0].astype(np.float64), "img_size in the dumps"
+    if image_size is not None:
+        given = np.asarray(image_size, dtype=np.float64).reshape(2)
+        if size_out is not None and not np.allclose(given, size_out, atol=0.5):
+            raise EstimatorInputError(f"is {size_out[0]:g} x {size_out[1]:g} but the image size given is "
+                                      f"{given[0]:g} x {given[1]:g}", path=path, field="img_size")
+        size_out, size_from = given, "the caller"
     converted = sorted({k for b in blocks for k in b["converted"]})
     crop_index = [c for b in blocks for c in b["crop_index"]]
     source = {
@@ -385,6 +389,7 @@ def read_wilor(path: PathLike, *, image_size: Optional[Sequence[float]] = None,
         "crop_index": [crop_index[i] for i in np.nonzero(keep)[0][order]],
         "crop_index_meaning": "the demo's per-image detection index (personid) or the file name's crop number; "
                               "not a person track",
+        "image_size": size_from,
         "warnings": warnings,
     }
     return HandDetections(

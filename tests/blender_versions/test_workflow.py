@@ -20,7 +20,8 @@ from build import BLENDER_ENVS, blender_env_dir  # noqa: E402
 
 WORKFLOW = Path(__file__).with_name("workflow.py")
 OPERATORS = ("fuse", "camera_refit", "validate", "validation_fix", "ground_detect", "ground_lock", "render",
-             "export_fbx", "export_gltf", "export_amass")
+             "export_fbx", "export_gltf", "export_amass", "export_usd", "export_bvh", "export_mcs", "import_clip",
+             "export_fbx_every_avatar", "import_world")
 
 
 @pytest.fixture(scope="module")
@@ -56,4 +57,9 @@ def test_the_whole_workflow_runs_in_blenders_own_python(version, extension_zip, 
     failed = {name: report["ops"].get(name, "not run") for name in OPERATORS if report["ops"].get(name) != "FINISHED"}
     assert not failed, failed
     assert report["renders"], report
-    assert {"take.fused.npz", "take.fbx", "take.glb", "take_amass.npz"} <= set(report["files"]), report["files"]
+    assert {"take.fused.npz", "take.fbx", "take.glb", "take_amass.npz", "take.usdc", "take.bvh",
+            "take.mcs"} <= set(report["files"]), report["files"]
+    # the clip's two people and the fused take: one FBX per avatar
+    assert {"duo.person0.fbx", "duo.person1.fbx", "duo.take.fbx"} <= set(report["clip_files"]), report["clip_files"]
+    # a world-grounded take (schema 1.1): its camera flies a keyed path, one key per frame
+    assert report["world_import_camera_keys"] == 24, report

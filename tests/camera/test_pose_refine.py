@@ -1,6 +1,6 @@
-"""Pose refinement with the camera fit (``fit-camera --refine-pose``, on by default with 2D keypoints): the torch
-skeleton against the numpy forward kinematics, the focal and translation it recovers from a fused-like pose, what
-it writes, and the refusal without keypoints."""
+"""Pose refinement with the camera fit (``fit-camera --refine-pose``, on by default with 2D keypoints): the solver's
+kinematics and gradient against numpy forward kinematics and central differences, the focal and translation it
+recovers from a fused-like pose, what it writes, and the refusal without keypoints."""
 from __future__ import annotations
 
 import json
@@ -14,7 +14,7 @@ from core.body.skeleton import JOINT_INDEX
 from core.camera.evidence import build_evidence
 from core.camera.fit import FitOptions, fit_camera
 from core.camera.keypoints2d import read_keypoints2d, write_keypoints2d
-from core.camera.points import point_rig, posed_points, sequence_points
+from core.camera.points import NUM_POINTS, point_rig, posed_points, sequence_points
 from core.camera.pose_refine import BODY_REFINE_JOINTS, RefineOptions, anchor_joints, refine_pose, refined_joint_set
 from core.cli import main as core_main
 from core.contracts.fused_file import read_fused
@@ -29,27 +29,46 @@ def _mpjpe_mm(joints: np.ndarray, true_joints: np.ndarray) -> float:
 
 
 @pytest.mark.parametrize("joints", ["body", "body+hands"])
-def test_torch_skeleton_matches_numpy_forward_kinematics(model_path, joints):
-    """The refinement's batched torch skeleton (levels, anchors, rigid offsets) puts the 65 fit points where
-    :func:`core.camera.points.posed_points` (numpy, joint by joint) puts them for the corrected pose."""
-    import torch
-
-    from core.camera.pose_refine import _rodrigues, _Skeleton
+def test_solver_kinematics_and_gradient(model_path, joints):
+    """The solver's kinematics (points riding on their nearest corrected joint) puts the fit points where
+    :func:`core.camera.points.posed_points` (joint by joint) puts them for the corrected pose, and its analytic
+    gradient (the chains' Jacobian, through the exponential map's right Jacobian) matches central differences of
+    the objective."""
+    from core.camera.refine_solver import RefineProblem, RefineState, _Kinematics, _System, objective
     from core.demo_data.ground_truth import make_ground_truth
 
     model = load_body_model(model_path)
-    gt = make_ground_truth(6, seed=3)
+    gt = make_ground_truth(4, seed=3)
     pose = gt.full_pose()
-    refined = refined_joint_set(joints)
-    rig = point_rig(gt.betas, gt.expression, model, 6)
-    corrections = np.random.default_rng(0).normal(0.0, 0.3, (6, refined.shape[0], 3))
-    skeleton = _Skeleton(torch, rig, pose, refined, "cpu")
-    local = torch.as_tensor(axis_angle_to_matrix(pose[:, refined])) @ _rodrigues(torch, torch.as_tensor(corrections))
-    got = skeleton.points(local).numpy()
+    free = np.sort(refined_joint_set(joints))
+    rig = point_rig(gt.betas, gt.expression, model, 4)
+    rng = np.random.default_rng(0)
+    corrections = rng.normal(0.0, 0.3, (4, free.shape[0], 3))
+    uv = rng.normal(0.0, 5.0, (4, NUM_POINTS, 2)) + 640.0
+    problem = RefineProblem(local_fused=axis_angle_to_matrix(pose), rest_joints=rig.rest_joints,
+                            point_joint=rig.point_joint, point_offset=rig.point_offset, uv=uv,
+                            weight=rng.uniform(0.1, 1.0, (4, NUM_POINTS)), centre=np.array([640.0, 360.0]), free=free,
+                            prior=np.full(free.shape[0], 3.0), smooth_weight=1.0, transl_smooth_weight=0.1,
+                            robust_px=10.0, transl_scale=np.full(4, 300.0), fit_focal=True)
+    kin = _Kinematics(problem)
     corrected = pose.copy()
-    corrected[:, refined] = matrix_to_axis_angle(axis_angle_to_matrix(pose[:, refined])
-                                                 @ axis_angle_to_matrix(corrections))
-    np.testing.assert_allclose(got, posed_points(corrected, gt.betas, gt.expression, model).points, atol=1e-9)
+    corrected[:, free] = matrix_to_axis_angle(axis_angle_to_matrix(pose[:, free]) @ axis_angle_to_matrix(corrections))
+    np.testing.assert_allclose(kin.pose(corrections)[0], posed_points(corrected, gt.betas, gt.expression,
+                                                                      model).points, atol=1e-9)
+    state = RefineState(delta=corrections, transl=gt.transl + 0.05, log_focal=float(np.log(1100.0)))
+    system = _System(problem, state, kin)
+    eps = 1e-6
+    for name, index, column in (("transl", (1, 2), (1, 2)), ("delta", (2, free.shape[0] - 1, 0),
+                                                          (2, 3 + 3 * (free.shape[0] - 1)))):
+        up, down = (RefineState(delta=state.delta.copy(), transl=state.transl.copy(), log_focal=state.log_focal)
+                    for _ in range(2))
+        getattr(up, name)[index] += eps
+        getattr(down, name)[index] -= eps
+        numeric = (objective(problem, up) - objective(problem, down)) / (4 * eps)  # the system holds half
+        assert system.g[column] == pytest.approx(numeric, rel=1e-5, abs=1e-4)  # differences of ~1e5: ~1e-5 noise
+    up = RefineState(delta=state.delta, transl=state.transl, log_focal=state.log_focal + eps)
+    down = RefineState(delta=state.delta, transl=state.transl, log_focal=state.log_focal - eps)
+    assert system.gf == pytest.approx((objective(problem, up) - objective(problem, down)) / (4 * eps), rel=1e-5)
 
 
 def test_joint_sets_and_anchors():
@@ -142,7 +161,13 @@ def test_fit_camera_writes_the_refined_pose(noisy_take, model_path, tmp_path, ca
                       "--no-refine-pose", "--out", str(plain), "--quiet"]) == 0
     fused, refined, kept, truth = (read_fused(p) for p in (fused_path, out, plain, data.ground_truth))
     record = json.loads(refined.provenance)["camera_fit"]["pose_refinement"]
-    assert record["refined_joints"] == list(range(22)) and record["correction_deg"]["mean"] > 0
+    # keypoints on every body joint: all but the feet and the head (nothing they carry is observed) are corrected
+    assert record["refined_joints"] == [j for j in range(22) if j not in (10, 11, 15)]
+    assert record["correction_deg"]["mean"] > 0 and record["unseen_joint_change_deg"] == 0.0
+    assert {g["group"] for g in record["groups"]} >= {"torso", "left_arm", "right_leg", "head"}
+    for group in record["groups"]:
+        if group["kept"]:
+            assert group["heldout_px_after"] <= group["heldout_px_before"], group
     assert "pose_refinement" not in json.loads(kept.provenance)["camera_fit"]
     np.testing.assert_array_equal(kept.body_pose, fused.body_pose)
     assert np.abs(refined.body_pose - fused.body_pose).max() > 1e-3

@@ -41,7 +41,10 @@ for _p in (_TESTS.parent, _TESTS / "io"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
+import expose_writer as XW  # noqa: E402
 import io_writers as W  # noqa: E402
+import joblib_writer as JW  # noqa: E402
+import phalp_writer as PW  # noqa: E402
 
 from core.body.model import BodyModel, load_body_model  # noqa: E402
 from core.body.skeleton import NUM_JOINTS, NUM_POSE_BASIS, PARENTS  # noqa: E402
@@ -59,7 +62,9 @@ from core.io import (  # noqa: E402
     read_smplestx_people,
     read_wilor,
 )
+from core.io.expose import read_expose  # noqa: E402
 from core.io.frames import FRAME_KEYS  # noqa: E402
+from core.io.phalp import read_phalp_people  # noqa: E402
 
 MARKER = "PWNED"  # a payload that runs creates this file in the case folder
 
@@ -181,7 +186,35 @@ def encode(kind: str, content: Any, protocol: int = 2) -> bytes:
         return content.data if isinstance(content, RawMember) else pickle.dumps(content, protocol=protocol)
     if kind == "json":
         return json.dumps(_jsonable(content)).encode()
+    if kind == "joblib":  # joblib.dump's format, zlib-compressed (protocol 0: uncompressed)
+        return content.data if isinstance(content, RawMember) else JW.dumps_like_joblib(content, compress=protocol)
+    if kind == "torch":  # torch.save of the content, numeric arrays as tensors (GVHMR's hmr4d_results.pt)
+        return content.data if isinstance(content, RawMember) else _torch_bytes(content)
     raise ValueError(kind)
+
+
+def _as_tensors(value: Any) -> Any:
+    """Numeric numpy arrays (anywhere in dicts / lists) as torch tensors; anything else as it is."""
+    import torch
+
+    if isinstance(value, dict):
+        return {k: _as_tensors(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_tensors(v) for v in value]
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.dtype != np.float16:
+        try:
+            return torch.from_numpy(np.ascontiguousarray(value))
+        except (TypeError, ValueError, RuntimeError):
+            return value
+    return value
+
+
+def _torch_bytes(content: Any) -> bytes:
+    import torch
+
+    bio = io.BytesIO()
+    torch.save(_as_tensors(content), bio)
+    return bio.getvalue()
 
 
 def write_tree(root: Path, tree: Tree) -> None:
@@ -359,6 +392,23 @@ def build_targets(workdir: Path) -> dict[str, Target]:
              lambda root, r: read_bodies(root / "take.npz", nonfinite=_policy(r)), weight=0.5),
     ], check_bodies, _faults(exclude=("is_right",)))
 
+    # ExPose: <output>/<image>/<image>_params.npz (demo.py --save-params), object arrays full_pose / v_shaped
+    d = seeds_root / "expose"
+    for frame in (1, 2):
+        name = f"frame_{frame:06d}.jpg"
+        XW.write_expose(d, name, XW.expose_params(np.random.default_rng(frame), (180.0, 150.0, 480.0, 560.0),
+                                                  (800.0, 600.0), fname=name))
+    tree = read_tree(d)
+    out["expose"] = Target("expose", [
+        Seed("params npz folder", tree, lambda root, r: read_expose(root, nonfinite=_policy(r)),
+             frame_names=tuple(tree)),
+        Seed("one params npz", {k: v for k, v in tree.items() if "000001" in k},
+             lambda root, r: read_expose(root / "frame_000001.jpg" / "frame_000001.jpg_params.npz",
+                                         nonfinite=_policy(r))),
+        Seed("params npz folder via read_bodies", tree, lambda root, r: read_bodies(root, nonfinite=_policy(r)),
+             frame_names=tuple(tree), weight=0.5),
+    ], check_bodies, _faults(exclude=("is_right",)))
+
     # EMOCA: save_codes folders <frame %06d>_<face %03d>/ (gdl_apps/EMOCA/utils/io.py) + face boxes JSON;
     # or the codes dict of EMOCA.encode dumped batched
     d = seeds_root / "emoca" / "EMOCA"
@@ -394,6 +444,18 @@ def build_targets(workdir: Path) -> dict[str, Target]:
              lambda root, r: read_hands(root / "hands.npz", nonfinite=_policy(r)), weight=0.5),
     ], check_hands, _faults())
 
+    # 4D-Humans / PHALP: joblib.dump(final_visuals_dic, compress=3), frame path -> parallel per-track lists
+    phalp = PW.phalp_results(rng, frames=3)
+    out["phalp"] = Target("phalp", [
+        Seed("joblib compress=3", {"results/demo_clip.pkl": FileSpec("joblib", phalp, protocol=3)},
+             lambda root, r: read_phalp_people(root / "results" / "demo_clip.pkl", nonfinite=_policy(r),
+                                               keep_predicted=r.random() < 0.3)),
+        Seed("joblib uncompressed via read_bodies", {"demo_clip.pkl": FileSpec("joblib", phalp, protocol=0)},
+             lambda root, r: read_bodies(root / "demo_clip.pkl", nonfinite=_policy(r)), weight=0.5),
+        Seed("plain pickle", {"demo_clip.pkl": FileSpec("pkl", phalp)},
+             lambda root, r: read_phalp_people(root / "demo_clip.pkl", nonfinite=_policy(r))),
+    ], check_bodies, _faults(exclude=("is_right",)))
+
     # the fused file, schema v1, written by core.contracts.fused_file.write_fused
     d = seeds_root / "fused"
     write_fused(d / "take.fused.npz", make_demo_sequence(num_frames=4))
@@ -412,8 +474,157 @@ def build_targets(workdir: Path) -> dict[str, Target]:
         Seed("pkl", {"SMPLX_NEUTRAL.pkl": FileSpec("pkl", model_pkl)},
              lambda root, r: load_body_model(root / "SMPLX_NEUTRAL.pkl")),
     ], check_model, _faults(exclude=("is_right",)))
+    _interchange_targets(out, seeds_root, model)
+    _world_targets(out, seeds_root, model)
+    out.update(_detector_targets())
     shutil.rmtree(seeds_root, ignore_errors=True)
     return out
+
+
+def _detector_targets() -> dict:
+    """2D detector keypoints (core/io/openpose.py, core/io/coco_wholebody.py), read directly and through
+    ``core.camera.keypoints2d.read_keypoints2d`` (what ``fit-camera --keypoints2d`` calls)."""
+    from core.camera.keypoints2d import read_keypoints2d
+    from core.io.coco_wholebody import read_mmpose_json, read_rtmlib_npz
+    from core.io.openpose import read_openpose
+
+    rng = np.random.default_rng(7)
+    json_only = ("payload", "numpy_gadget")  # nowhere to plant a pickle in a JSON-only layout
+
+    def flat(n: int) -> np.ndarray:
+        return np.concatenate([rng.uniform(0, 640, (n, 2)), rng.uniform(0, 1, (n, 1))], 1).reshape(-1)
+
+    def op_person(n_pose: int) -> dict:
+        return {"person_id": [-1], "pose_keypoints_2d": flat(n_pose).round(3).tolist(),
+                "face_keypoints_2d": flat(70).round(3).tolist(), "hand_left_keypoints_2d": flat(21).round(3).tolist(),
+                "hand_right_keypoints_2d": flat(21).round(3).tolist()}
+
+    folder = {f"json/clip_{f:012d}_keypoints.json": FileSpec("json", {"version": 1.3, "people": [
+        op_person(25) for _ in range(1 + f % 2)]}) for f in (3, 4, 6)}
+    single = {"img_keypoints.json": FileSpec("json", {"people": [op_person(18)]})}
+    targets = {"openpose": Target("openpose", [
+        Seed("BODY_25 folder", folder, lambda root, r: read_openpose(root / "json"), frame_names=tuple(folder)),
+        Seed("COCO-18 single image", single, lambda root, r: read_openpose(root / "img_keypoints.json")),
+        Seed("folder via read_keypoints2d", folder,
+             lambda root, r: read_keypoints2d(root / "json", person=r.choice([None, 0, 1])),
+             frame_names=tuple(folder), weight=0.5),
+    ], check_detector_keypoints, _faults(exclude=("is_right",) + json_only))}
+
+    def instance(k: int) -> dict:
+        return {"keypoints": rng.uniform(0, 640, (k, 2)).round(3).tolist(),
+                "keypoint_scores": rng.uniform(0, 1, k).round(4).tolist(), "bbox": [[10.0, 20.0, 300.0, 400.0]],
+                "bbox_score": 0.9}
+
+    video = {"clip.json": FileSpec("json", [{"frame_id": i, "instances": [instance(133)] * (1 + i % 2)}
+                                            for i in range(3)])}
+    image = {"img_000012.json": FileSpec("json", [instance(133), instance(133)])}
+    npz = {"rtm.npz": FileSpec("npz", {"keypoints": rng.uniform(0, 640, (2, 133, 2)).astype(np.float32),
+                                       "scores": rng.uniform(0, 2, (2, 133)).astype(np.float32)})}
+    stacked = {"clip.npz": FileSpec("npz", {"keypoints": rng.uniform(0, 640, (3, 1, 134, 2)).astype(np.float32),
+                                            "scores": rng.uniform(0, 1, (3, 1, 134)).astype(np.float32),
+                                            "frame_ids": np.array([5, 6, 8])})}
+    targets["mmpose"] = Target("mmpose", [
+        Seed("mmpose video json", video, lambda root, r: read_mmpose_json(root / "clip.json")),
+        Seed("mmpose image json", image, lambda root, r: read_mmpose_json(root / "img_000012.json")),
+        Seed("mmpose via read_keypoints2d", video, lambda root, r: read_keypoints2d(root / "clip.json"), weight=0.5),
+    ], check_detector_keypoints, _faults(exclude=("is_right",) + json_only))
+    targets["rtmlib"] = Target("rtmlib", [
+        Seed("rtmlib npz", npz, lambda root, r: read_rtmlib_npz(root / "rtm.npz")),
+        Seed("rtmlib stacked npz (openpose 134)", stacked, lambda root, r: read_rtmlib_npz(root / "clip.npz")),
+        Seed("rtmlib via read_keypoints2d", stacked, lambda root, r: read_keypoints2d(root / "clip.npz"),
+             weight=0.5),
+    ], check_detector_keypoints, _faults(exclude=("is_right",)))
+    return targets
+
+
+def _world_targets(out: dict, seeds_root: Path, model_arrays: dict) -> None:
+    """World-grounded bodies (core/io/world): GVHMR ``hmr4d_results.pt`` (torch.save), WHAM ``wham_output.pkl``
+    (joblib, and as a plain pickle, which joblib also loads), TRAM ``camera.npy`` + ``hps/hps_track_0.npy`` (np.save
+    of dicts, torch tensors inside) and PromptHMR ``results.pkl`` (joblib); seeds from tests/io/world's writers."""
+    world_tests = _TESTS / "io" / "world"
+    if str(world_tests) not in sys.path:
+        sys.path.insert(0, str(world_tests))
+    import joblib
+    import torch
+    import world_writers as WW
+
+    from core.io.world import read_gvhmr, read_prompthmr_people, read_tram_people, read_wham_people
+
+    d = seeds_root / "world"
+    d.mkdir(parents=True, exist_ok=True)
+    np.savez(d / "SMPLX_NEUTRAL.npz", **model_arrays)
+    tiny = load_body_model(d / "SMPLX_NEUTRAL.npz")
+    rng = np.random.default_rng(7)
+    body = WW.camera_body(rng, 4)
+    cams = WW.random_rigid(rng, 6)
+    WW.write_gvhmr(d / "gvhmr" / "hmr4d_results.pt", tiny, body, cams[:4])
+    saved = torch.load(d / "gvhmr" / "hmr4d_results.pt", weights_only=True)
+    gvhmr = {k: ({k2: v2.numpy() for k2, v2 in v.items()} if isinstance(v, dict) else v.numpy())
+             for k, v in saved.items() if k != "net_outputs"}
+    out["gvhmr"] = Target("gvhmr", [
+        Seed("torch.save", {"hmr4d_results.pt": FileSpec("torch", gvhmr)},
+             lambda root, r: read_gvhmr(root / "hmr4d_results.pt", model=tiny, nonfinite=_policy(r))),
+        Seed("via read_bodies", {"demo/hmr4d_results.pt": FileSpec("torch", gvhmr)},
+             lambda root, r: read_bodies(root / "demo", model=tiny, nonfinite=_policy(r)), weight=0.5),
+    ], check_world_bodies, _faults(exclude=("is_right",)))
+    wham = {0: WW.wham_track(tiny, body, cams[:4], np.arange(4)),
+            3: WW.wham_track(tiny, WW.camera_body(rng, 2), cams[:2], np.array([1, 3]))}
+    for track in wham.values():
+        track["verts"] = track["verts"][:, :4]  # a small stand-in: the reader does not need the mesh
+    out["wham"] = Target("wham", [
+        Seed("joblib", {"wham_output.pkl": FileSpec("joblib", wham, protocol=0)},
+             lambda root, r: read_wham_people(root / "wham_output.pkl", image_size=(1280, 720), model=tiny,
+                                              nonfinite=_policy(r))),
+        Seed("plain pickle via read_bodies", {"out/wham_output.pkl": FileSpec("pkl", wham)},
+             lambda root, r: read_bodies(root / "out", image_size=(1280, 720), model=tiny, nonfinite=_policy(r)),
+             weight=0.5),
+    ], check_world_bodies, _faults(exclude=("is_right",)))
+    WW.write_tram(d / "tram", body, cams, np.array([1, 2, 3, 5]))
+    tram = {"camera.npy": FileSpec("npy", np.load(d / "tram" / "camera.npy", allow_pickle=True).item()),
+            "hps/hps_track_0.npy": FileSpec("npy", np.load(d / "tram" / "hps" / "hps_track_0.npy",
+                                                           allow_pickle=True).item())}
+    out["tram"] = Target("tram", [
+        Seed("camera.npy + hps/", tram, lambda root, r: read_tram_people(root, nonfinite=_policy(r))),
+    ], check_world_bodies, _faults(exclude=("is_right",)))
+    WW.write_prompthmr(d / "results.pkl", tiny, {0: (body, np.arange(4)),
+                                                 2: (WW.camera_body(rng, 2), np.array([2, 5]))}, cams)
+    out["prompthmr"] = Target("prompthmr", [
+        Seed("joblib", {"results.pkl": FileSpec("joblib", joblib.load(d / "results.pkl"), protocol=0)},
+             lambda root, r: read_prompthmr_people(root / "results.pkl", model=tiny, nonfinite=_policy(r))),
+    ], check_world_bodies, _faults(exclude=("is_right",)))
+
+
+def _interchange_targets(out: dict, seeds_root: Path, model_arrays: dict) -> None:
+    """Meshcapade ``.smpl`` (an npz without the suffix, written by smplcodec) and ``.mcs`` (glTF JSON with ``.smpl``
+    buffers and an animated camera), read into fused takes (core/interchange)."""
+    from core.demo_data.motion import make_demo_sequence
+    from core.interchange.fused_world import set_world
+    from core.interchange.takes import fused_to_mcs, fused_to_smpl, mcs_to_fused, smpl_to_fused
+
+    d = seeds_root / "interchange"
+    d.mkdir(parents=True, exist_ok=True)
+    np.savez(d / "SMPLX_NEUTRAL.npz", **model_arrays)
+    tiny = load_body_model(d / "SMPLX_NEUTRAL.npz")
+    take = make_demo_sequence(num_frames=4)
+    pose = np.tile(np.eye(4), (4, 1, 1))
+    pose[:, :3, :3] = np.diag([1.0, -1.0, -1.0])
+    pose[:, 0, 3] = np.linspace(0.0, 0.3, 4)
+    set_world(take, pose, np.array([0.0, 1.0, 0.0]))
+    fused_to_smpl(take, d / "take.smpl", tiny)
+    with np.load(d / "take.smpl") as npz:
+        smpl_content = {k: npz[k] for k in npz.files}
+    second = make_demo_sequence(num_frames=2)
+    second.extras["first_frame"] = np.array(1)
+    fused_to_mcs([take, second], d / "scene.mcs", tiny)
+    mcs_content = json.loads((d / "scene.mcs").read_text())
+    out["smpl"] = Target("smpl", [
+        Seed("smplcodec .smpl", {"take.smpl": FileSpec("npz", smpl_content)},
+             lambda root, r: smpl_to_fused(root / "take.smpl", tiny)),
+    ], check_fused, _faults(exclude=("is_right",)))
+    out["mcs"] = Target("mcs", [
+        Seed("two bodies + camera", {"scene.mcs": FileSpec("json", mcs_content)},
+             lambda root, r: mcs_to_fused(root / "scene.mcs", tiny)),
+    ], check_fused_list, _faults(exclude=("is_right", "payload", "numpy_gadget")))  # JSON: no pickle to plant
 
 
 def _faults(exclude: tuple = ()) -> tuple:
@@ -817,8 +1028,8 @@ def _pick_file(tree: Tree, r: random.Random, kinds: Optional[tuple] = None) -> O
 
 
 def _mapping_file(tree: Tree, r: random.Random) -> Optional[str]:
-    names = [k for k, v in tree.items() if v.content is not None and v.kind in ("npz", "pkl", "json")
-             and isinstance(v.content, (dict, list))]
+    names = [k for k, v in tree.items() if v.content is not None
+             and v.kind in ("npz", "pkl", "json", "joblib", "torch", "npy") and isinstance(v.content, (dict, list))]
     return r.choice(sorted(names)) if names else None
 
 
@@ -1088,12 +1299,12 @@ def _object_member(blob: bytes) -> bytes:
 
 def _plant(tree: Tree, r: random.Random, blobs: list[tuple[str, bytes]]) -> str:
     label, blob = r.choice(blobs)
-    names = [k for k, v in tree.items() if v.kind in ("pkl", "npz", "npy")]
+    names = [k for k, v in tree.items() if v.kind in ("pkl", "npz", "npy", "torch", "joblib")]
     if not names:
         return "nowhere to plant"
     name = r.choice(sorted(names))
     spec = tree[name]
-    if spec.kind == "pkl":
+    if spec.kind in ("pkl", "torch", "joblib"):
         tree[name] = spec.with_bytes(blob)
     elif spec.kind == "npy":
         tree[name] = spec.with_bytes(_object_member(blob))
@@ -1203,6 +1414,18 @@ def check_bodies(result: Any) -> None:
         check_body(est)
 
 
+def check_world_bodies(result: Any) -> None:
+    """Bodies with a per-frame camera pose: ``world_from_camera`` (T, 4, 4) finite rigid transforms, unit up."""
+    check_bodies(result)
+    for est in (result if isinstance(result, list) else [result]):
+        t = len(np.asarray(est.frame_ids))
+        world = np.asarray(est.world_from_camera)
+        _require(world.shape == (t, 4, 4) and bool(np.isfinite(world).all()), "world_from_camera")
+        rot = world[:, :3, :3]
+        _require(bool(np.abs(rot @ np.swapaxes(rot, 1, 2) - np.eye(3)).max() < 1e-3), "world_from_camera rotation")
+        _require(abs(float(np.linalg.norm(est.world_up)) - 1.0) < 1e-6, "world_up")
+
+
 def check_faces(result: Any) -> None:
     items = result if isinstance(result, list) else [result]
     _require(len(items) >= 1, "no faces")
@@ -1255,6 +1478,35 @@ def check_fused(seq: Any) -> None:
     for name in ("expression", "global_orient", "body_pose", "transl", "part_confidence"):
         _finite(name, getattr(seq, name), t)
     _require(bool(np.isfinite(seq.betas).all()) and bool(np.isfinite(seq.camera_K).all()), "betas / K")
+
+
+def check_detector_keypoints(result: Any) -> None:
+    """A :class:`core.io.detector_keypoints.DetectorKeypoints` or :class:`core.camera.keypoints2d.Keypoints2D`:
+    sorted int64 frames, pixels finite wherever the score is positive, scores in [0, 1], consistent shapes."""
+    from core.camera.keypoints2d import Keypoints2D
+    from core.io.detector_keypoints import DetectorKeypoints
+
+    if isinstance(result, Keypoints2D):
+        layers = [(result.uv, result.confidence)]
+        if result.people_uv is not None:
+            layers.append((result.people_uv, result.people_confidence))
+    else:
+        _require(isinstance(result, DetectorKeypoints), f"not detector keypoints: {type(result).__name__}")
+        layers = [(result.uv, result.score)]
+        _require(result.box.shape == result.uv.shape[:2] + (4,), "box shape")
+    ids = np.asarray(result.frame_ids)
+    t = len(ids)
+    _require(t >= 1 and ids.dtype == np.int64 and bool(np.all(np.diff(ids) > 0)), "frame_ids not increasing int64")
+    for uv, score in layers:
+        _require(uv.shape[0] == t and uv.shape[-1] == 2 and score.shape == uv.shape[:-1], "shapes")
+        _require(bool(np.all((score >= 0) & (score <= 1))), "scores outside [0, 1]")
+        _require(bool(np.isfinite(uv[score > 0]).all()), "a scored keypoint is not finite")
+
+
+def check_fused_list(takes: Any) -> None:
+    _require(isinstance(takes, list), f"not a list of takes: {type(takes).__name__}")
+    for seq in takes:
+        check_fused(seq)
 
 
 def check_model(model: Any) -> None:

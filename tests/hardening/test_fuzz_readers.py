@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from . import fuzz_kit as K
 
-READERS = ("smpler-x", "smplest-x", "pixie", "amass", "emoca", "wilor", "fused", "model")
+READERS = ("smpler-x", "smplest-x", "pixie", "amass", "expose", "emoca", "wilor", "fused", "model",
+           "openpose", "mmpose", "rtmlib", "smpl", "mcs")
 EXAMPLES_PER_READER = 120
 
 

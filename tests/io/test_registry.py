@@ -32,7 +32,7 @@ from core.io import (
 
 
 @pytest.fixture
-def outputs(tmp_path):
+def outputs(tmp_path, model_path):
     rng = np.random.default_rng(50)
     paths = {}
     sx = tmp_path / "smplerx"
@@ -58,7 +58,41 @@ def outputs(tmp_path):
     wl.mkdir()
     np.savez(wl / "000001.npz", **flatten_wilor(wilor_out(rng, right=[1, 0])))
     paths["wilor"] = wl
+    from expose_writer import expose_params, write_expose  # ExPose's demo.py layout (object arrays included)
+
+    paths["expose"] = write_expose(tmp_path / "expose", "000001.jpg",
+                                   expose_params(rng, (100.0, 50.0, 300.0, 400.0), (640.0, 480.0)))
+    paths.update(_world_outputs(tmp_path, rng, model_path))
+    from phalp_writer import write_phalp  # 4D-Humans / PHALP's joblib results (tests/io/phalp_writer.py)
+
+    paths["phalp"] = write_phalp(tmp_path / "phalp" / "demo_clip.pkl", frames=3)[0]
     return paths
+
+
+def _world_outputs(tmp_path, rng, model_path) -> dict:
+    """GVHMR, WHAM, TRAM and PromptHMR outputs in their own layouts (tests/io/world/world_writers.py)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "world"))
+    from world_writers import (
+        camera_body,
+        random_rigid,
+        wham_track,
+        write_gvhmr,
+        write_prompthmr,
+        write_tram,
+        write_wham,
+    )
+
+    from core.body.model import load_body_model
+
+    model = load_body_model(model_path)
+    body, cams = camera_body(rng, 3), random_rigid(rng, 3)
+    return {"gvhmr": write_gvhmr(tmp_path / "gvhmr" / "hmr4d_results.pt", model, body, cams),
+            "wham": write_wham(tmp_path / "wham" / "wham_output.pkl", {0: wham_track(model, body, cams, np.arange(3))}),
+            "tram": write_tram(tmp_path / "tram", body, cams, np.arange(3)),
+            "prompthmr": write_prompthmr(tmp_path / "phmr" / "results.pkl", model, {0: (body, np.arange(3))}, cams)}
 
 
 def test_detects_every_format(outputs):

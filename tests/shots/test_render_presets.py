@@ -81,3 +81,27 @@ def test_capture_and_restore_round_trip(blender):
     assert render_state(blender) != before
     render_presets.restore_render_settings(scene, saved)
     assert render_state(blender) == before
+
+
+def test_eevee_hides_shadow_catchers_and_cycles_shows_them_again(blender):
+    """EEVEE has no shadow catcher: a catcher floor would be drawn opaque over the plate (seen on a real photo)."""
+    from blender_addon.shots import render_presets
+
+    scene = blender.context.scene
+    me = blender.data.meshes.new("catcher")
+    catcher = blender.data.objects.new("catcher", me)
+    catcher.is_shadow_catcher = True
+    scene.collection.objects.link(catcher)
+    user_hidden = blender.data.objects.new("user-hidden catcher", blender.data.meshes.new("u"))
+    user_hidden.is_shadow_catcher = True
+    user_hidden.hide_render = True
+    scene.collection.objects.link(user_hidden)
+    saved = render_presets.capture_render_settings(scene)
+    messages = render_presets.apply_render_preset(scene, "EEVEE_PREVIEW")
+    assert catcher.hide_render and user_hidden.hide_render
+    assert any("shadow catcher" in m for m in messages)
+    render_presets.apply_render_preset(scene, "CYCLES_FINAL")
+    assert not catcher.hide_render and user_hidden.hide_render  # only what EEVEE hid comes back
+    render_presets.apply_render_preset(scene, "EEVEE_PREVIEW")
+    render_presets.restore_render_settings(scene, saved)
+    assert not catcher.hide_render and "smplx_fusion_hidden_for_eevee" not in catcher
