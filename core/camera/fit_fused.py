@@ -57,7 +57,8 @@ class FitRequest:
         footage_size: (W, H) of the footage when it differs from the estimators' images.
         principal_point: (cx, cy) in pixels of the output image; None: its centre.
         device, smooth_weight, max_iterations: fit settings.
-        backend: the camera fit, ``"auto"`` (torch when it imports here, else scipy), ``"torch"`` or ``"scipy"``.
+        backend: the camera fit, ``"auto"`` (torch when it imports here, else scipy; scipy when the focal is fixed
+            and no CUDA device is asked for), ``"torch"`` or ``"scipy"``.
         refine_pose: refine the body pose with the camera (:mod:`core.camera.pose_refine`); None: on exactly when
             ``keypoints2d`` is given; True without keypoints is refused.
         refine_joints: ``"body"`` (global orient + 21 body joints) or ``"body+hands"`` (also the fingers).
@@ -197,9 +198,14 @@ def fit_fused_file(request: FitRequest, progress: Optional[Progress] = None) -> 
                      "render through near-orthographic virtual cameras); give --focal, footage metadata or "
                      "--keypoints2d from a 2D detector for a physical focal")
     say("built the 2D evidence")
+    backend = request.backend
+    if backend == "auto" and focal_px is not None and request.device != "cuda":
+        # a fixed focal leaves the per-frame translations only: scipy solves them without importing torch, which
+        # alone costs more than the solve (bench/clip_speed.py; within 0.6 mm of the torch fit on its clip)
+        backend = "scipy"
     options = FitOptions(focal_px=focal_px, focal_source=source, principal_point=principal,
                          smooth_weight=request.smooth_weight, max_iterations=request.max_iterations,
-                         device=request.device, backend=request.backend)
+                         device=request.device, backend=backend)
     if focal_px is None:  # the grid searches the plausible range only (footage_frame's rule)
         options.focal_range_px = plausible_focal_range(image_size)
     fit = _fit_or_default(points, evidence, seq, options, image_size)

@@ -32,8 +32,9 @@ def _fuse_and_fit(folder: Path, model_path: Path, noise_scale: float) -> FittedT
               str(data.hands), "--model", str(model_path)]
     assert core_main(["fuse", *inputs, "--out", str(fused), "--quiet"]) == 0
     plate = plate_folder(data.out_dir)
+    # the torch fit, explicitly: with the footage's (fixed) focal, backend auto would take scipy
     assert core_main(["fit-camera", str(fused), *inputs, "--footage", str(plate), "--out", str(fitted),
-                      "--quiet"]) == 0
+                      "--backend", "torch", "--quiet"]) == 0
     return FittedTake(data=data, fused=fused, fitted=fitted, plate=plate, model=model_path)
 
 

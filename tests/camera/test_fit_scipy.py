@@ -223,3 +223,20 @@ def test_blender_refit_without_torch(blender, take, monkeypatch):
     for mode in ("AUTO", "IN_PROCESS"):  # pose refinement (numpy) no longer asks for torch on any route
         assert refit.fit_route(mode, None, refine_pose=True) == "scipy"
     assert AddonFusionError is not None
+
+
+def test_auto_takes_scipy_when_the_focal_is_fixed(take, tmp_path):
+    """A fixed focal leaves only the translations: ``--backend auto`` solves them with scipy (no torch import) and
+    lands on the torch fit's translations."""
+    from core.cli import main as core_main
+
+    data = take.data
+    out = tmp_path / "auto.fused.npz"
+    assert core_main(["fit-camera", str(take.fused), "--body", str(data.body), "--hands", str(data.hands), "--face",
+                      str(data.face), "--face-bbox", str(data.face_bbox), "--model", str(take.model), "--footage",
+                      str(take.plate), "--out", str(out), "--quiet"]) == 0
+    fitted, by_torch = read_fused(out), read_fused(take.fitted)
+    assert json.loads(fitted.provenance)["camera_fit"]["backend"] == "scipy"
+    np.testing.assert_allclose(fitted.camera_K, by_torch.camera_K)
+    diff = np.linalg.norm(fitted.transl - by_torch.transl, axis=1) / by_torch.transl[:, 2]
+    assert np.median(diff) <= 1e-3, np.median(diff)
