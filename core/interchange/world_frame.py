@@ -19,6 +19,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from ..body.model import BodyModel
+from ..body.rigid_frames import invert_rigid, reframe_root, rigid
 
 #: OpenCV camera axes -> OpenGL / glTF camera axes (y up, looking down -z): a half turn about x.
 CV_TO_GL = np.diag([1.0, -1.0, -1.0])
@@ -28,7 +29,8 @@ WORLD_UP_Y = np.array([0.0, 1.0, 0.0])
 
 def rigid_move_params(global_orient: np.ndarray, transl: np.ndarray, rotation: np.ndarray, translation: np.ndarray,
                       pelvis_rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Apply the rigid move x -> R x + p, per frame, to SMPL-X root parameters.
+    """Apply the rigid move x -> R x + p, per frame, to SMPL-X root parameters (axis-angle in and out around
+    :func:`core.body.rigid_frames.reframe_root`).
 
     Args:
         global_orient: (T, 3) axis-angle.
@@ -44,19 +46,9 @@ def rigid_move_params(global_orient: np.ndarray, transl: np.ndarray, rotation: n
     shift = np.broadcast_to(np.asarray(translation, dtype=np.float64), (t, 3))
     j0 = np.asarray(pelvis_rest, dtype=np.float64).reshape(3)
     root_rotmat = Rotation.from_rotvec(np.asarray(global_orient, dtype=np.float64)).as_matrix()
-    moved_orient = Rotation.from_matrix(rot @ root_rotmat).as_rotvec()
-    moved_transl = np.einsum("tij,tj->ti", rot, np.asarray(transl, dtype=np.float64) + j0) + shift - j0
-    return moved_orient, moved_transl
-
-
-def invert_rigid(transform: np.ndarray) -> np.ndarray:
-    """(..., 4, 4) rigid transforms -> their inverses (R^T, -R^T p)."""
-    rot = transform[..., :3, :3]
-    out = np.zeros_like(transform, dtype=np.float64)
-    out[..., :3, :3] = np.swapaxes(rot, -1, -2)
-    out[..., :3, 3] = -np.einsum("...ji,...j->...i", rot, transform[..., :3, 3])
-    out[..., 3, 3] = 1.0
-    return out
+    moved_rotmat, moved_transl = reframe_root(root_rotmat, np.asarray(transl, dtype=np.float64), j0,
+                                              rigid(rot, shift))
+    return Rotation.from_matrix(moved_rotmat).as_rotvec(), moved_transl
 
 
 def up_to_y(world_up: Optional[np.ndarray]) -> np.ndarray:
